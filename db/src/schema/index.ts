@@ -1,0 +1,7 @@
+export * from "./changes.ts";
+export * from "./deployments.ts";
+export * from "./gates.ts";
+export * from "./incidents.ts";
+export * from "./integrations.ts";
+export * from "./services.ts";
+export * from "./teams.ts";

@@ -1,0 +1,73 @@
+import { sql } from "drizzle-orm";
+import { bigint, index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { createdAt, id, timestamptz } from "./columns.ts";
+import { teams } from "./teams.ts";
+
+/**
+ * A webhook endpoint. Secrets are kept as given: HMAC verification needs the key itself.
+ * Several secrets may be active at once so a sender's key can be rotated without downtime.
+ */
+export const integrations = pgTable("integrations", {
+  id: text("id").primaryKey(),
+  source: text("source").notNull(),
+  name: text("name").notNull(),
+  secrets: text("secrets").array().notNull(),
+  /** Source-specific settings, e.g. the Alertmanager label naming the service. */
+  settings: jsonb("settings")
+    .$type<Record<string, unknown>>()
+    .notNull()
+    .default(sql`'{}'::jsonb`),
+  createdAt: createdAt(),
+  lastDeliveryAt: timestamptz("last_delivery_at"),
+});
+
+export const DELIVERY_STATUSES = ["received", "processed", "ignored", "failed", "duplicate"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** Every webhook body exactly as received; normalized rows can be rebuilt from these. */
+export const deliveries = pgTable(
+  "deliveries",
+  {
+    id: id(),
+    integrationId: text("integration_id")
+      .notNull()
+      .references(() => integrations.id, { onDelete: "cascade" }),
+    source: text("source").notNull(),
+    deliveryId: text("delivery_id").notNull(),
+    event: text("event"),
+    headers: jsonb("headers").$type<Record<string, string>>().notNull(),
+    /** Raw body; null once the retention period has passed. */
+    body: text("body"),
+    receivedAt: timestamptz("received_at").notNull().defaultNow(),
+    status: text("status").$type<DeliveryStatus>().notNull().default("received"),
+    error: text("error"),
+    events: jsonb("events").$type<unknown[]>(),
+    processedAt: timestamptz("processed_at"),
+  },
+  (t) => [
+    uniqueIndex("deliveries_source_delivery_id_key").on(t.source, t.deliveryId),
+    index("deliveries_received_idx").on(t.receivedAt),
+    index("deliveries_status_idx").on(t.status, t.receivedAt),
+  ],
+);
+
+export const TOKEN_SCOPES = ["read", "ingest", "gate", "admin"] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: id(),
+    name: text("name").notNull(),
+    scopes: text("scopes").array().$type<TokenScope[]>().notNull(),
+    teamId: bigint("team_id", { mode: "number" }).references(() => teams.id, { onDelete: "cascade" }),
+    /** SHA-256 of the secret, hex. The secret itself is shown once and never stored. */
+    tokenHash: text("token_hash").notNull(),
+    /** The first characters of the secret, so people can tell tokens apart. */
+    prefix: text("prefix").notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamptz("last_used_at"),
+    revokedAt: timestamptz("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_tokens_hash_key").on(t.tokenHash), index("api_tokens_team_idx").on(t.teamId)],
+);
