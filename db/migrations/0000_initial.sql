@@ -22,6 +22,7 @@ CREATE TABLE "deployment_changes" (
 	"deployment_id" bigint NOT NULL,
 	"service_id" bigint NOT NULL,
 	"sha" text NOT NULL,
+	"repository_id" bigint,
 	"finished_at" timestamp with time zone NOT NULL,
 	"in_scope" boolean DEFAULT true NOT NULL,
 	CONSTRAINT "deployment_changes_deployment_id_sha_pk" PRIMARY KEY("deployment_id","sha")

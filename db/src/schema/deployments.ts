@@ -81,6 +81,8 @@ export const deploymentChanges = pgTable(
       .references(() => deployments.id, { onDelete: "cascade" }),
     serviceId: bigint("service_id", { mode: "number" }).notNull(),
     sha: text("sha").notNull(),
+    /** The service repository the commit is known in; null while the commit itself is unknown. */
+    repositoryId: bigint("repository_id", { mode: "number" }),
     finishedAt: timestamptz("finished_at").notNull(),
     /** False for a commit outside the service's path_prefix: walked through, not counted. */
     inScope: boolean("in_scope").notNull().default(true),

@@ -1,0 +1,5 @@
+import type { Collector } from "../events.ts";
+import { map } from "./map.ts";
+import { deliveryId, verify } from "./verify.ts";
+
+export const alertmanager: Collector = { source: "alertmanager", verify, deliveryId, map };

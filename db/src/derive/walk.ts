@@ -1,0 +1,129 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { type Executor, rows } from "../client.ts";
+import { deploymentChanges, deployments } from "../schema/index.ts";
+import { bigintArray, textArray, timestamp } from "../sql-arrays.ts";
+
+/** SPEC 4: the walk stops after this many commits (a first deployment of a big repository). */
+export const WALK_LIMIT = 10_000;
+
+export interface WalkTarget {
+  id: number;
+  serviceId: number;
+  sha: string;
+  finishedAt: Date;
+  externalId: string;
+  explicitCommits: string[] | null;
+}
+
+/**
+ * "Already deployed to production for this service before the deployment under walk":
+ * production deployments are ordered by (finished_at, external_id), a key that does not
+ * depend on arrival order.
+ */
+function deployedBefore(target: WalkTarget, shaExpr: ReturnType<typeof sql>) {
+  return sql`exists (
+    select 1 from deployment_changes dc
+    where dc.service_id = ${target.serviceId} and dc.sha = ${shaExpr}
+      and (dc.finished_at < ${timestamp(target.finishedAt)}
+        or (dc.finished_at = ${timestamp(target.finishedAt)} and dc.deployment_id <> ${target.id}
+            and exists (select 1 from deployments d2 where d2.id = dc.deployment_id and d2.external_id < ${target.externalId}))))`;
+}
+
+/**
+ * Recomputes the changes of one production deployment (SPEC 4, docs/metrics.md
+ * "Changes of a deployment"): its explicit commit list when the event carried one, else
+ * the commits reachable from its sha through known parents, stopping at commits an
+ * earlier production deployment of the service already brought. Returns the new set.
+ */
+export async function walkDeployment(tx: Executor, target: WalkTarget, repositoryIds: number[]): Promise<string[]> {
+  await tx.delete(deploymentChanges).where(eq(deploymentChanges.deploymentId, target.id));
+  const repos = bigintArray(repositoryIds);
+  const reached = target.explicitCommits
+    ? sql`select distinct x.sha from unnest(${textArray(target.explicitCommits)}) as x(sha)
+          where not ${deployedBefore(target, sql`x.sha`)}`
+    : sql`with recursive walk(sha) as (
+            select ${target.sha}::text where not ${deployedBefore(target, sql`${target.sha}::text`)}
+            union
+            select p.parent from walk w
+              join changes c on c.sha = w.sha and c.repository_id = any(${repos})
+              cross join lateral unnest(c.parents) as p(parent)
+            where not ${deployedBefore(target, sql`p.parent`)}
+          )
+          select sha from walk limit ${WALK_LIMIT}`;
+
+  // in_scope: a commit outside every path_prefix the service claims in its repository
+  // is walked through but is not one of the service's changes. Unknown files count.
+  const inserted = await rows<{ sha: string }>(
+    tx,
+    sql`insert into deployment_changes (deployment_id, service_id, sha, repository_id, finished_at, in_scope)
+        select ${target.id}, ${target.serviceId}, r.sha, c.repository_id, ${timestamp(target.finishedAt)},
+          c.files is null or exists (
+            select 1 from service_repositories sr
+            where sr.service_id = ${target.serviceId} and sr.repository_id = c.repository_id
+              and (sr.path_prefix = '' or exists (select 1 from unnest(c.files) f where starts_with(f, sr.path_prefix))))
+        from (${reached}) r
+        left join lateral (
+          select c.repository_id, c.files from changes c
+          where c.sha = r.sha and c.repository_id = any(${repos})
+          order by c.repository_id limit 1
+        ) c on true
+        returning sha`,
+  );
+  return inserted.map((row) => row.sha);
+}
+
+/**
+ * After a deployment's set grew, later deployments of the service no longer bring those
+ * commits for the first time: they lose exactly these (see docs/metrics.md).
+ */
+export async function releaseFromLater(tx: Executor, target: WalkTarget, shas: string[]): Promise<void> {
+  if (shas.length === 0) return;
+  await tx.execute(
+    sql`delete from deployment_changes dc
+        where dc.service_id = ${target.serviceId} and dc.sha = any(${textArray(shas)}) and dc.deployment_id <> ${target.id}
+          and (dc.finished_at > ${timestamp(target.finishedAt)}
+            or (dc.finished_at = ${timestamp(target.finishedAt)}
+                and exists (select 1 from deployments d2 where d2.id = dc.deployment_id and d2.external_id > ${target.externalId})))`,
+  );
+}
+
+const targetColumns = {
+  id: deployments.id,
+  serviceId: deployments.serviceId,
+  sha: deployments.sha,
+  finishedAt: deployments.finishedAt,
+  externalId: deployments.externalId,
+  explicitCommits: deployments.explicitCommits,
+};
+
+/** Production deployments of a service from a point on, in timeline order. */
+export async function productionTimeline(
+  tx: Executor,
+  serviceId: number,
+  from?: { finishedAt: Date; externalId: string },
+): Promise<WalkTarget[]> {
+  const found = await tx
+    .select(targetColumns)
+    .from(deployments)
+    .where(
+      and(
+        eq(deployments.serviceId, serviceId),
+        eq(deployments.isProduction, true),
+        from
+          ? sql`(${deployments.finishedAt}, ${deployments.externalId}) >= (${timestamp(from.finishedAt)}, ${from.externalId})`
+          : undefined,
+      ),
+    )
+    .orderBy(deployments.finishedAt, deployments.externalId);
+  return found.filter((row): row is WalkTarget => row.finishedAt !== null);
+}
+
+export async function walkTargets(tx: Executor, ids: number[]): Promise<WalkTarget[]> {
+  if (ids.length === 0) return [];
+  const found = await tx
+    .select(targetColumns)
+    .from(deployments)
+    .where(and(inArray(deployments.id, ids), eq(deployments.isProduction, true)))
+    .orderBy(deployments.finishedAt, deployments.externalId);
+  return found.filter((row): row is WalkTarget => row.finishedAt !== null);
+}

@@ -1,0 +1,29 @@
+import type { Db, Tx } from "./client.ts";
+
+/** SQLSTATEs worth one more try: serialization failure, deadlock, and a lost insert race. */
+const RETRYABLE = new Set(["40001", "40P01", "23505"]);
+
+export function sqlState(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Runs fn in a transaction, retrying a few times when PostgreSQL resolves a conflict
+ * between concurrent writers by aborting one of them. Concurrency is normal here.
+ */
+export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(fn);
+    } catch (error) {
+      const state = sqlState(error);
+      if (attempt >= attempts || !state || !RETRYABLE.has(state)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { z } from "zod";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === "" ? String(fallback) : value.trim()))
+    .pipe(z.coerce.number().int().min(min).max(max));
+
+const envSchema = z.object({
+  PORT: integer(3000, 0, 65_535),
+  HOST: optionalString.transform((value) => value ?? "0.0.0.0"),
+  DATABASE_URL: optionalString.refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
+    message: "must be a postgres:// or postgresql:// URL",
+  }),
+  SLUICE_DATA_DIR: optionalString.transform((value) => value ?? "./.sluice"),
+  SLUICE_DB_POOL_SIZE: integer(10, 1, 1000),
+  SLUICE_ADMIN_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 16, {
+    message: "must be at least 16 characters",
+  }),
+  SLUICE_MAX_BODY_BYTES: integer(26_214_400, 1024, 1_073_741_824),
+  SLUICE_LOG_LEVEL: optionalString.transform((value) => value ?? "info").pipe(z.enum(LOG_LEVELS)),
+  SLUICE_METRICS_TOKEN: optionalString,
+  SLUICE_SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
+  SLUICE_GITHUB_APP_ID: optionalString,
+  SLUICE_GITHUB_APP_PRIVATE_KEY: optionalString,
+  SLUICE_GITHUB_API_URL: optionalString
+    .transform((value) => value ?? "https://api.github.com")
+    .pipe(z.url({ message: "must be a URL" })),
+});
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  dbPoolSize: number;
+  adminToken: string | undefined;
+  maxBodyBytes: number;
+  logLevel: LogLevel;
+  metricsToken: string | undefined;
+  shutdownTimeoutMs: number;
+  github: { appId: string | undefined; privateKey: string | undefined; apiUrl: string };
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Parses the environment once, at start; every bad variable is named in one error. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.SLUICE_DATA_DIR,
+    dbPoolSize: e.SLUICE_DB_POOL_SIZE,
+    adminToken: e.SLUICE_ADMIN_TOKEN,
+    maxBodyBytes: e.SLUICE_MAX_BODY_BYTES,
+    logLevel: e.SLUICE_LOG_LEVEL,
+    metricsToken: e.SLUICE_METRICS_TOKEN,
+    shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
+    github: {
+      appId: e.SLUICE_GITHUB_APP_ID,
+      // Private keys pasted into one-line env files carry literal "\n".
+      privateKey: e.SLUICE_GITHUB_APP_PRIVATE_KEY?.replaceAll("\\n", "\n"),
+      apiUrl: e.SLUICE_GITHUB_API_URL,
+    },
+  };
+}
