@@ -61,6 +61,11 @@ export interface DeploymentEvent {
   hotfix?: boolean;
   /** When set, the event is a deployment only if this CI workflow name matches the service's deployment_pattern. */
   workflow?: string;
+  /**
+   * The deployed artifact as the source names it (CDEvents `artifactId`, a package URL). When it
+   * names no git commit, `sha` holds this same value: an opaque but stable name of what was deployed.
+   */
+  artifact?: string;
 }
 
 export interface IncidentEvent {

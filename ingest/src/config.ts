@@ -12,7 +12,8 @@ const integer = (fallback: number, min: number, max: number) =>
     .string()
     .optional()
     .transform((value) => (value === undefined || value.trim() === "" ? String(fallback) : value.trim()))
-    .pipe(z.coerce.number().int().min(min).max(max));
+    .pipe(z.string().regex(/^-?\d+$/, "must be an integer").transform(Number))
+    .pipe(z.number().int().min(min).max(max));
 
 const envSchema = z.object({
   PORT: integer(3000, 0, 65_535),

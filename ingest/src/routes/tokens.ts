@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { TOKEN_SCOPES, apiTokens, teams } from "@sluice/db";
-import { and, desc, eq, lt } from "drizzle-orm";
+import { desc, eq, lt, sql } from "drizzle-orm";
 import { generateToken, hashToken, requireScope } from "../auth.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
@@ -47,7 +47,16 @@ const columns = {
   revokedAt: apiTokens.revokedAt,
 };
 
-type TokenRow = { [K in keyof typeof columns]: (typeof columns)[K]["_"]["data"] } & { team: string | null };
+interface TokenRow {
+  id: number;
+  name: string;
+  scopes: (typeof TOKEN_SCOPES)[number][];
+  team: string | null;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
 
 const toToken = (row: TokenRow) => ({
   id: row.id,
@@ -136,8 +145,8 @@ tokensRouter.openapi(
     const { db } = c.var.deps.database;
     const revoked = await db
       .update(apiTokens)
-      .set({ revokedAt: c.var.deps.clock() })
-      .where(and(eq(apiTokens.id, id)))
+      .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, ${c.var.deps.clock().toISOString()}::timestamptz)` })
+      .where(eq(apiTokens.id, id))
       .returning({ id: apiTokens.id });
     if (revoked.length === 0) throw notFound("token");
     return c.body(null, 204);
