@@ -1,10 +1,10 @@
 import { describe, expect, test } from "vitest";
 import { collectors } from "../src/index.ts";
-import { eventsOf, fixture, input, withChanges } from "./helpers.ts";
+import { eventsOf, fixture, input, type Payload, withChanges } from "./helpers.ts";
 
 const { gitlab } = collectors;
 
-function mapHook(name: string, header: string, changes?: (payload: any) => void) {
+function mapHook(name: string, header: string, changes?: (payload: Payload) => void) {
   const raw = fixture(`gitlab/${name}`);
   const body = changes ? withChanges(raw, changes) : raw;
   return gitlab.map(input(body, { "x-gitlab-event": header }));
@@ -195,9 +195,14 @@ describe("Issue Hook of type incident", () => {
         severity: "high",
         url: "http://example.com/diaspora/issues/23",
         started_at: "2013-12-03T17:15:43.000Z",
-        resolved_at: null,
+        resolved_at: undefined, // open; unstated so that a late `open` never undoes a `close`
       },
     ]);
+  });
+
+  test("reopening it opens it again", () => {
+    const [event] = eventsOf(mapHook("work_item.incident.open.json", "Issue Hook", (p) => (p.object_attributes.action = "reopen")));
+    expect(event).toMatchObject({ resolved_at: null });
   });
 
   test("closing it resolves it at closed_at", () => {

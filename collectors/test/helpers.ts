@@ -22,8 +22,15 @@ export function eventsOf(result: MapResult): NormalizedEvent[] {
   return result.events;
 }
 
+/**
+ * A parsed real payload that a test edits in place (deep paths, any value). Typing every vendor
+ * payload only to flip one field would add nothing the assertions do not already check.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: test payloads are edited freely, see above
+export type Payload = any;
+
 /** A JSON body derived from a real payload with some fields changed (for states no example shows). */
-export function withChanges(body: string, change: (payload: any) => void): string {
+export function withChanges(body: string, change: (payload: Payload) => void): string {
   const payload = JSON.parse(body);
   change(payload);
   return JSON.stringify(payload);

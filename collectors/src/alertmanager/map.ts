@@ -12,8 +12,8 @@ const webhookSchema = z.object({
       status: z.string(),
       labels,
       annotations: labels,
-      startsAt: z.unknown(),
-      endsAt: z.unknown(),
+      startsAt: z.unknown().optional(),
+      endsAt: z.unknown().optional(),
       generatorURL: z.string().nullish(),
       fingerprint: z.string().min(1),
     }),
@@ -32,7 +32,9 @@ const NOT_ENDED = /^0001-01-01T00:00:00(\.0+)?Z$/;
  *   job and a rule, not a deployable service, and incidents filed against them would never be
  *   attributed to a deployment. Alerts without the label are skipped (the delivery is still fine).
  * - Resolved when the alert's status is `resolved` (endsAt is then its end). A firing alert is open
- *   even when it carries a future endsAt (Prometheus sets one on every evaluation).
+ *   even when it carries a future endsAt (Prometheus sets one on every evaluation); it leaves the
+ *   resolution unstated rather than null, so a firing notification delivered after the resolved one
+ *   does not reopen the incident (SPEC 10: any delivery order gives the same result).
  */
 export function map(input: CollectorInput): MapResult {
   const webhook = parsePayload(webhookSchema, parseJson(input.body), "webhook");
@@ -44,7 +46,7 @@ export function map(input: CollectorInput): MapResult {
     const startedAt = requireIsoUtc(alert.startsAt, `alerts.${i}.startsAt`);
     const endsAt = typeof alert.endsAt === "string" && NOT_ENDED.test(alert.endsAt) ? undefined : alert.endsAt;
     // A resolved alert without a real endsAt leaves the end unstated rather than failing the batch.
-    const resolvedAt = alert.status === "resolved" ? toIsoUtc(endsAt) : null;
+    const resolvedAt = alert.status === "resolved" ? toIsoUtc(endsAt) : undefined;
     events.push({
       kind: "incident",
       service: { name: service },

@@ -20,7 +20,7 @@ const structuredSchema = z.object({
   specversion: z.string(),
   id: z.string().nullish(),
   source: z.string().nullish(),
-  data: z.unknown(),
+  data: z.unknown().optional(),
   data_base64: z.string().nullish(),
 });
 

@@ -11,7 +11,8 @@ const incidentContentSchema = z.object({
 });
 
 /**
- * incident.detected opens, incident.resolved resolves. Both carry the incident as subject, so
+ * incident.detected opens (leaving resolved_at unstated, so a late detected never undoes a resolve),
+ * incident.resolved resolves. Both carry the incident as subject, so
  * subject id + source identify it across the two. A resolved event does not say when the incident
  * started: its started_at is the resolve time, and the stored incident keeps the earlier start.
  */
@@ -30,7 +31,7 @@ export function mapIncidentEvent(event: string, cdevent: CDEvent): MapResult {
         external_id: `cdevents-incident-${cdevent.subject.id}@${cdevent.subject.source || cdevent.context.source}`,
         title: content.description ?? undefined,
         started_at: at,
-        resolved_at: resolved ? at : null,
+        resolved_at: resolved ? at : undefined,
         sha: content.artifactId ? deployedRef(content.artifactId) : undefined,
       },
     ],

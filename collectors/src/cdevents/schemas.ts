@@ -7,12 +7,12 @@ export const cdeventSchema = z.object({
     id: z.string().min(1),
     source: z.string().min(1),
     type: z.string().min(1),
-    timestamp: z.unknown(),
+    timestamp: z.unknown().optional(),
   }),
   subject: z.object({
     id: z.string().min(1),
     source: z.string().nullish(),
-    content: z.unknown(),
+    content: z.unknown().optional(),
   }),
 });
 

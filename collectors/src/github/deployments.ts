@@ -11,7 +11,7 @@ const deploymentSchema = z.object({
   sha: z.string().min(1),
   ref: z.string().nullish(),
   url: z.string().nullish(),
-  created_at: z.unknown(),
+  created_at: z.unknown().optional(),
 });
 
 const deploymentEventSchema = z.object({ deployment: deploymentSchema, repository: repositorySchema });
@@ -22,8 +22,8 @@ const deploymentStatusEventSchema = z.object({
   deployment_status: z.object({
     state: z.string(),
     environment: z.string().nullish(),
-    created_at: z.unknown(),
-    updated_at: z.unknown(),
+    created_at: z.unknown().optional(),
+    updated_at: z.unknown().optional(),
     log_url: z.string().nullish(),
     target_url: z.string().nullish(),
   }),

@@ -12,9 +12,9 @@ const issuesEventSchema = z.object({
     title: z.string().nullish(),
     html_url: z.string().nullish(),
     state: z.string().nullish(),
-    created_at: z.unknown(),
-    closed_at: z.unknown(),
-    updated_at: z.unknown(),
+    created_at: z.unknown().optional(),
+    closed_at: z.unknown().optional(),
+    updated_at: z.unknown().optional(),
     labels: z.array(z.object({ name: z.string() })).nullish(),
   }),
 });
@@ -22,9 +22,8 @@ const issuesEventSchema = z.object({
 const OPENING = new Set(["opened", "labeled", "reopened"]);
 
 /**
- * Issues labelled `incident` are incidents of the repository's service. The issue's state decides
- * open or resolved (not only the action), so that labelling an already closed issue does not
- * reopen its incident.
+ * Issues labelled `incident` are incidents of the repository's service. A closed issue (closed by
+ * this event or before it) resolves the incident, so that labelling a closed issue does not reopen it.
  */
 export function mapIssues(payload: unknown): MapResult {
   const event = parsePayload(issuesEventSchema, payload, "issues");
@@ -49,10 +48,19 @@ export function mapIssues(payload: unknown): MapResult {
         severity: severityFromLabels(labels),
         url: issue.html_url ?? undefined,
         started_at: requireIsoUtc(issue.created_at, "issue.created_at"),
-        resolved_at: closed ? toIsoUtc(issue.closed_at ?? issue.updated_at) : null,
+        resolved_at: closed ? toIsoUtc(issue.closed_at ?? issue.updated_at) : reopenedOrUnstated(event.action),
       },
     ],
   };
+}
+
+/**
+ * Only a reopen says "open again" (null). Opening or labelling leaves the resolution unstated, so
+ * that a late delivery of them never reopens an incident a later event resolved: events may arrive
+ * in any order and must give the same result (SPEC 10).
+ */
+function reopenedOrUnstated(action: string): null | undefined {
+  return action === "reopened" ? null : undefined;
 }
 
 /** `severity:high`, `severity/high`, `severity: high` -> `high`; `sev1`, `SEV-1`, `sev 1` -> `sev1`. */

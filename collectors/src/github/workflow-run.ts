@@ -16,9 +16,9 @@ const workflowRunEventSchema = z.object({
     head_sha: z.string().min(1),
     head_branch: z.string().nullish(),
     conclusion: z.string().nullish(),
-    run_started_at: z.unknown(),
-    created_at: z.unknown(),
-    updated_at: z.unknown(),
+    run_started_at: z.unknown().optional(),
+    created_at: z.unknown().optional(),
+    updated_at: z.unknown().optional(),
     html_url: z.string().nullish(),
   }),
 });

@@ -6,7 +6,7 @@ import { projectSchema, repositoryRef, serviceOf } from "./schemas.ts";
 
 const deploymentSchema = z.object({
   status: z.string(),
-  status_changed_at: z.unknown(),
+  status_changed_at: z.unknown().optional(),
   deployment_id: z.number().int(),
   deployable_url: z.string().nullish(),
   environment: z.string().min(1),

@@ -15,9 +15,9 @@ const issueSchema = z.object({
     type: z.string().nullish(),
     issue_type: z.string().nullish(),
     severity: z.string().nullish(),
-    created_at: z.unknown(),
-    updated_at: z.unknown(),
-    closed_at: z.unknown(),
+    created_at: z.unknown().optional(),
+    updated_at: z.unknown().optional(),
+    closed_at: z.unknown().optional(),
   }),
 });
 
@@ -25,8 +25,8 @@ const issueSchema = z.object({
 export function mapIncident(event: string, payload: unknown): MapResult {
   const parsed = parsePayload(issueSchema, payload, "issue");
   const issue = parsed.object_attributes;
-  const type = (issue.type ?? issue.issue_type ?? "").toLowerCase();
-  if (type !== "incident") return ignored(event, `issue of type ${type || "issue"}`);
+  const types = [issue.type, issue.issue_type].map((type) => type?.toLowerCase());
+  if (!types.includes("incident")) return ignored(event, `issue of type ${types.find(Boolean) ?? "issue"}`);
   const action = issue.action ?? "";
   if (action !== "open" && action !== "reopen" && action !== "close") return ignored(event, `incident ${action}`);
   return {
@@ -42,7 +42,8 @@ export function mapIncident(event: string, payload: unknown): MapResult {
         severity: issue.severity && issue.severity !== "unknown" ? issue.severity.toLowerCase() : undefined,
         url: issue.url ?? undefined,
         started_at: requireIsoUtc(issue.created_at, "object_attributes.created_at"),
-        resolved_at: action === "close" ? toIsoUtc(issue.closed_at ?? issue.updated_at) : null,
+        // Only a reopen says "open again"; an open leaves it unstated, so a late open never undoes a close.
+        resolved_at: action === "close" ? toIsoUtc(issue.closed_at ?? issue.updated_at) : action === "reopen" ? null : undefined,
       },
     ],
   };

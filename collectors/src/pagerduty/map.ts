@@ -4,7 +4,7 @@ import { ignored, parseJson, parsePayload } from "../payload.ts";
 import { requireIsoUtc, toIsoUtc } from "../time.ts";
 
 const envelopeSchema = z.object({
-  event: z.object({ event_type: z.string(), occurred_at: z.unknown(), data: z.unknown() }),
+  event: z.object({ event_type: z.string(), occurred_at: z.unknown().optional(), data: z.unknown() }),
 });
 
 const incidentSchema = z.object({
@@ -12,7 +12,7 @@ const incidentSchema = z.object({
   type: z.literal("incident"),
   title: z.string().nullish(),
   html_url: z.string().nullish(),
-  created_at: z.unknown(),
+  created_at: z.unknown().optional(),
   urgency: z.string().nullish(),
   priority: z.object({ summary: z.string().nullish() }).nullish(),
   service: z.object({ summary: z.string().min(1) }),
@@ -23,7 +23,9 @@ const OPEN = new Set(["incident.triggered", "incident.acknowledged", "incident.r
 /**
  * V3 webhooks: incident events. The service is named by its PagerDuty name (`service.summary`),
  * which ingest matches against service names and aliases. Severity is the incident's priority
- * (P1..P5) when the account uses priorities, else its urgency (high/low).
+ * (P1..P5) when the account uses priorities, else its urgency (high/low). Only incident.reopened
+ * says "open again" (resolved_at null): a triggered or acknowledged event delivered late leaves the
+ * resolution unstated and so never undoes a resolve (deliveries may arrive in any order, SPEC 10).
  */
 export function map(input: CollectorInput): MapResult {
   const envelope = parsePayload(envelopeSchema, parseJson(input.body), "webhook").event;
@@ -44,7 +46,7 @@ export function map(input: CollectorInput): MapResult {
         severity: incident.priority?.summary || incident.urgency || undefined,
         url: incident.html_url ?? undefined,
         started_at: toIsoUtc(incident.created_at) ?? occurredAt,
-        resolved_at: resolved ? occurredAt : null,
+        resolved_at: resolved ? occurredAt : type === "incident.reopened" ? null : undefined,
       },
     ],
   };

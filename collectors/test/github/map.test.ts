@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { CollectorError, collectors } from "../../src/index.ts";
-import { eventsOf, fixture, input, octokitExamples, withChanges } from "../helpers.ts";
+import { eventsOf, fixture, input, octokitExamples, type Payload, withChanges } from "../helpers.ts";
 
 const { github } = collectors;
 
@@ -116,7 +116,7 @@ describe("pull_request", () => {
 
 describe("deployment and deployment_status", () => {
   const [deployment] = octokitExamples("deployment");
-  const statuses = octokitExamples("deployment_status") as Record<string, any>[];
+  const statuses = octokitExamples("deployment_status") as Record<string, Payload>[];
 
   test("a new deployment is queued", () => {
     expect(eventsOf(mapEvent("deployment", deployment))).toEqual([
@@ -181,7 +181,7 @@ describe("deployment and deployment_status", () => {
 });
 
 describe("workflow_run", () => {
-  const runs = octokitExamples("workflow_run") as Record<string, any>[];
+  const runs = octokitExamples("workflow_run") as Record<string, Payload>[];
 
   test("a successful completed run is a candidate deployment named after its workflow", () => {
     expect(eventsOf(mapEvent("workflow_run", runs[1]))).toEqual([
@@ -203,7 +203,7 @@ describe("workflow_run", () => {
     ]);
   });
 
-  function run(changes: (p: any) => void) {
+  function run(changes: (p: Payload) => void) {
     return mapEvent("workflow_run", withChanges(JSON.stringify(runs[1]), changes));
   }
 
@@ -237,10 +237,10 @@ describe("workflow_run", () => {
 });
 
 describe("issues labelled incident", () => {
-  const issues = octokitExamples("issues") as Record<string, any>[];
+  const issues = octokitExamples("issues") as Record<string, Payload>[];
   const opened = issues.find((p) => p.action === "opened" && p.issue.labels?.length)!;
 
-  function asIncident(changes: (p: any) => void = () => {}) {
+  function asIncident(changes: (p: Payload) => void = () => {}) {
     return withChanges(JSON.stringify(opened), (p) => {
       p.issue.labels[0].name = "Incident"; // the example's `bug` label, renamed
       changes(p);
@@ -261,9 +261,14 @@ describe("issues labelled incident", () => {
         severity: undefined,
         url: opened.issue.html_url,
         started_at: new Date(opened.issue.created_at).toISOString(),
-        resolved_at: null,
+        resolved_at: undefined, // open; unstated so that a late `opened` never undoes a `closed`
       },
     ]);
+  });
+
+  test("reopening it opens the incident again", () => {
+    const body = asIncident((p) => (p.action = "reopened"));
+    expect(eventsOf(mapEvent("issues", body))[0]).toMatchObject({ resolved_at: null });
   });
 
   test("closing it resolves the incident at closed_at", () => {
