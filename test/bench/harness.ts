@@ -1,0 +1,94 @@
+import autocannon from "autocannon";
+import { createEmptyPostgresDatabase } from "@sluice/db/testing";
+import { type RunningServer, startServer } from "../support/server.ts";
+
+export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789";
+export const benchDatabaseUrl = () => process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const seconds = (fallback: number) => Number(process.env.BENCH_SECONDS ?? fallback);
+
+export interface LoadResult {
+  name: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  total: number;
+}
+
+type Request = { method?: string; path: string; headers?: Record<string, string>; body?: string };
+
+/** Drives `connections` concurrent clients for `duration` seconds; `next` builds each request. */
+export async function load(options: {
+  name: string;
+  url: string;
+  connections: number;
+  duration: number;
+  next: (n: number) => Request;
+  rate?: number;
+}): Promise<LoadResult> {
+  let n = 0;
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.duration,
+    ...(options.rate ? { overallRate: options.rate } : {}),
+    requests: [
+      {
+        setupRequest: (request: Record<string, unknown>) => {
+          const built = options.next(n++);
+          return { ...request, method: built.method ?? "GET", path: built.path, headers: built.headers ?? {}, body: built.body };
+        },
+      },
+    ],
+  });
+  return {
+    name: options.name,
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    total: result.requests.total,
+  };
+}
+
+/** A Sluice process on a fresh PostgreSQL database, or on a fresh PGlite directory. */
+export async function benchServer(kind: "postgres" | "pglite"): Promise<{ server: RunningServer; close: () => Promise<void> }> {
+  if (kind === "pglite") {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
+    const server = await startServer({ SLUICE_DATA_DIR: dir, SLUICE_ADMIN_TOKEN: BENCH_ADMIN_TOKEN, SLUICE_LOG_LEVEL: "silent" });
+    return { server, close: async () => void (await server.stop(), rmSync(dir, { recursive: true, force: true })) };
+  }
+  const database = await createEmptyPostgresDatabase(benchDatabaseUrl());
+  const server = await startServer({
+    DATABASE_URL: database.url,
+    SLUICE_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+    SLUICE_LOG_LEVEL: "silent",
+    SLUICE_DB_POOL_SIZE: "20",
+  });
+  return {
+    server,
+    close: async () => {
+      await server.stop();
+      await database.drop();
+    },
+  };
+}
+
+export function printTable(title: string, rows: Array<Record<string, string | number>>): void {
+  const headers = Object.keys(rows[0] ?? {});
+  const widths = headers.map((h) => Math.max(h.length, ...rows.map((r) => String(r[h]).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  console.log(`\n${title}`);
+  console.log(line(headers));
+  console.log(line(widths.map((w) => "-".repeat(w))));
+  for (const row of rows) console.log(line(headers.map((h) => String(row[h]))));
+}
+
+export const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
+
+export const isMain = (url: string) => process.argv[1] !== undefined && url.endsWith(process.argv[1].replace(/^.*\/test\//, "/test/"));

@@ -1,0 +1,59 @@
+// Ingest throughput: POST /api/v1/deployments from 32 concurrent clients, beside the raw GET /healthz rate of
+// the same server in the same run (the machine is shared and noisy: the ratio is the figure).
+// Target (issue 2, held by later issues): ingest >= 25% of the raw rate.
+import { BENCH_ADMIN_TOKEN, benchServer, fmt, isMain, load, printTable, seconds } from "./harness.ts";
+
+const TARGET_RATIO = 0.25;
+
+export async function run(kinds: Array<"postgres" | "pglite"> = ["postgres", "pglite"]) {
+  const rows: Array<Record<string, string | number>> = [];
+  for (const kind of kinds) {
+    const { server, close } = await benchServer(kind);
+    try {
+      const headers = { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, "content-type": "application/json" };
+      for (let i = 0; i < 20; i++) {
+        await fetch(`${server.url}/api/v1/services`, { method: "POST", headers, body: JSON.stringify({ slug: `svc-${i}` }) });
+      }
+      const duration = seconds(10);
+      await load({ name: "warm-up", url: server.url, connections: 8, duration: 2, next: () => ({ path: "/healthz" }) });
+      const raw = await load({ name: "GET /healthz", url: server.url, connections: 32, duration, next: () => ({ path: "/healthz" }) });
+      const start = Date.parse("2026-01-01T00:00:00Z");
+      const ingest = await load({
+        name: "POST /api/v1/deployments",
+        url: server.url,
+        connections: 32,
+        duration,
+        next: (n) => ({
+          method: "POST",
+          path: "/api/v1/deployments",
+          headers,
+          body: JSON.stringify({
+            service: `svc-${n % 20}`,
+            environment: n % 3 === 0 ? "staging" : "production",
+            sha: (n + 1).toString(16).padStart(40, "0"),
+            external_id: `bench-${n}`,
+            finished_at: new Date(start + n * 60_000).toISOString(),
+          }),
+        }),
+      });
+      const ratio = ingest.requestsPerSecond / raw.requestsPerSecond;
+      for (const r of [raw, ingest]) {
+        rows.push({
+          database: kind,
+          call: r.name,
+          "req/s": fmt(r.requestsPerSecond, 0),
+          "p50 ms": fmt(r.p50),
+          "p99 ms": fmt(r.p99),
+          "errors+non2xx": r.errors + r.non2xx,
+          "of raw": r === raw ? "baseline" : `${fmt(ratio * 100)}% (target >= ${TARGET_RATIO * 100}%: ${ratio >= TARGET_RATIO ? "met" : "MISSED"})`,
+        });
+      }
+    } finally {
+      await close();
+    }
+  }
+  printTable("Ingest throughput, 32 concurrent clients", rows);
+  return rows;
+}
+
+if (isMain(import.meta.url)) await run();
