@@ -30,6 +30,7 @@ const envSchema = z.object({
   SLUICE_LOG_LEVEL: optionalString.transform((value) => value ?? "info").pipe(z.enum(LOG_LEVELS)),
   SLUICE_METRICS_TOKEN: optionalString,
   SLUICE_SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
+  SLUICE_DELIVERY_RETENTION_DAYS: integer(90, 0, 36_500),
   SLUICE_GITHUB_APP_ID: optionalString,
   SLUICE_GITHUB_APP_PRIVATE_KEY: optionalString,
   SLUICE_GITHUB_API_URL: optionalString
@@ -50,6 +51,8 @@ export interface Config {
   logLevel: LogLevel;
   metricsToken: string | undefined;
   shutdownTimeoutMs: number;
+  /** Raw webhook bodies older than this are dropped (their mapped events stay); 0 = keep forever. */
+  deliveryRetentionDays: number;
   github: { appId: string | undefined; privateKey: string | undefined; apiUrl: string };
 }
 
@@ -80,6 +83,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.SLUICE_LOG_LEVEL,
     metricsToken: e.SLUICE_METRICS_TOKEN,
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
+    deliveryRetentionDays: e.SLUICE_DELIVERY_RETENTION_DAYS,
     github: {
       appId: e.SLUICE_GITHUB_APP_ID,
       // Private keys pasted into one-line env files carry literal "\n".

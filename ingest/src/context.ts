@@ -2,6 +2,7 @@ import type { Database } from "@sluice/db";
 import type { Principal, Authenticator } from "./auth.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import type { PendingGateRequest } from "./webhooks/apply.ts";
 
 export type Clock = () => Date;
 
@@ -11,6 +12,11 @@ export interface AppDeps {
   logger: Logger;
   /** "Now", injected so tests of windows, soaks and freezes are exact. */
   clock: Clock;
+  /**
+   * Called after a deployment_protection_rule delivery is stored and committed; answers
+   * GitHub asynchronously (SPEC 7). Not awaited: the webhook is acknowledged at once.
+   */
+  onGateRequest?: (request: PendingGateRequest) => void;
 }
 
 export interface RequestDeps extends AppDeps {

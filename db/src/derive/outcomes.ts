@@ -167,6 +167,6 @@ export async function deriveBaseline(tx: Executor, serviceId: number): Promise<v
     with first as (
       select id from deployments where service_id = ${serviceId} and is_production
       order by finished_at, external_id limit 1)
-    update deployments d set baseline = (d.id = (select id from first))
+    update deployments d set baseline = coalesce(d.id = (select id from first), false)
     where d.service_id = ${serviceId} and (d.baseline or d.id = (select id from first))`);
 }

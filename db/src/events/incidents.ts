@@ -38,7 +38,9 @@ export async function recordIncident(
     title: input.title ?? existing?.title ?? null,
     severity: input.severity ?? existing?.severity ?? null,
     url: input.url ?? existing?.url ?? null,
-    startedAt: input.startedAt,
+    // The earliest start wins: a resolve event may carry only its own time (CDEvents), and
+    // keeping the minimum makes the result independent of arrival order.
+    startedAt: existing && existing.startedAt < input.startedAt ? existing.startedAt : input.startedAt,
     resolvedAt: input.resolvedAt === undefined ? (existing?.resolvedAt ?? null) : input.resolvedAt,
     causeDeploymentId: input.causeDeploymentId ?? existing?.causeDeploymentId ?? null,
     causeSha: input.causeSha ?? existing?.causeSha ?? null,

@@ -1,0 +1,212 @@
+import type { DeploymentEvent, GateRequestEvent, IncidentEvent, NormalizedEvent, ServiceRef } from "@sluice/collectors";
+import {
+  type Executor,
+  deployments,
+  ensureRepository,
+  ensureServiceByName,
+  patchDeployment,
+  recordChange,
+  recordDeployment,
+  recordIncident,
+  services,
+  servicesForRepository,
+} from "@sluice/db";
+import { and, eq, like } from "drizzle-orm";
+
+export interface EventOutcome {
+  kind: NormalizedEvent["kind"];
+  service: string | null;
+  /** sha for changes and deployments, external id for incidents. */
+  ref: string;
+  action: "created" | "updated" | "ignored";
+  reason?: string;
+}
+
+export interface PendingGateRequest {
+  serviceId: number;
+  environment: string;
+  sha?: string;
+  deploymentCallbackUrl: string;
+  installationId?: number;
+}
+
+const date = (value: string | undefined) => (value === undefined ? undefined : new Date(value));
+
+/**
+ * Resolves how an event names its service (SPEC 3): by repository (creating a service for a
+ * repository nobody claims), else by slug, name or alias (creating one named after it).
+ * Several services may claim one monorepo; a deployment then goes to the one whose slug the
+ * environment names ("checkout/production"), else to the oldest.
+ */
+async function resolveService(tx: Executor, ref: ServiceRef, hint?: string): Promise<{ id: number; slug: string } | null> {
+  let id: number | undefined;
+  if (ref.repository) {
+    const ids = await servicesForRepository(tx, { name: ref.repository });
+    if (ids.length > 1 && hint) {
+      const named = await tx.select({ id: services.id, slug: services.slug }).from(services);
+      const lowered = hint.toLowerCase();
+      id = named.find((s) => ids.includes(s.id) && lowered.split(/[^a-z0-9._-]+/).includes(s.slug))?.id;
+    }
+    id ??= ids[0];
+  } else if (ref.name) {
+    id = await ensureServiceByName(tx, ref.name);
+  }
+  if (id === undefined) return null;
+  const [row] = await tx.select({ id: services.id, slug: services.slug, pattern: services.deploymentPattern }).from(services).where(eq(services.id, id));
+  return row ? { id: row.id, slug: row.slug } : null;
+}
+
+async function applyDeployment(tx: Executor, event: DeploymentEvent, source: string, now: Date): Promise<EventOutcome> {
+  const service = await resolveService(tx, event.service, event.environment);
+  const base = { kind: "deployment" as const, ref: event.sha, service: service?.slug ?? null };
+  if (!service) return { ...base, action: "ignored", reason: "the event names no service" };
+
+  if (event.workflow !== undefined) {
+    const [row] = await tx.select({ pattern: services.deploymentPattern }).from(services).where(eq(services.id, service.id));
+    if (!row || !new RegExp(row.pattern, "i").test(event.workflow)) {
+      return { ...base, action: "ignored", reason: `workflow "${event.workflow}" does not match the service's deployment pattern` };
+    }
+    // A repository using GitHub Deployments reports each deployment precisely; its workflow
+    // runs would count the same deployment twice (docs: README "GitHub").
+    if (await usesDeploymentsApi(tx, service.id, event.environment)) {
+      return { ...base, action: "ignored", reason: "the service reports this environment through GitHub deployments" };
+    }
+  }
+
+  const { created } = await recordDeployment(
+    tx,
+    {
+      serviceId: service.id,
+      environment: event.environment,
+      sha: event.sha,
+      status: event.status,
+      startedAt: date(event.started_at),
+      finishedAt: date(event.finished_at),
+      source,
+      externalId: event.external_id,
+      url: event.url,
+      branch: event.branch,
+      rollback: event.rollback,
+      hotfix: event.hotfix,
+    },
+    now,
+  );
+  if (event.workflow === undefined && event.external_id.startsWith("github-deployment-")) {
+    await supersedeWorkflowRuns(tx, service.id, event, now);
+  }
+  return { ...base, action: created ? "created" : "updated" };
+}
+
+async function usesDeploymentsApi(tx: Executor, serviceId: number, environment: string): Promise<boolean> {
+  const [found] = await tx
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(and(eq(deployments.serviceId, serviceId), eq(deployments.environment, environment), like(deployments.externalId, "github-deployment-%")))
+    .limit(1);
+  return found !== undefined;
+}
+
+/** Workflow-run deployments recorded before the first GitHub deployment of the same sha stop counting. */
+async function supersedeWorkflowRuns(tx: Executor, serviceId: number, event: DeploymentEvent, now: Date) {
+  const twins = await tx
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(
+      and(
+        eq(deployments.serviceId, serviceId),
+        eq(deployments.environment, event.environment),
+        eq(deployments.sha, event.sha),
+        like(deployments.externalId, "github-workflow-run-%"),
+      ),
+    );
+  for (const twin of twins) await patchDeployment(tx, twin.id, { status: "canceled" }, now);
+}
+
+async function applyIncident(tx: Executor, event: IncidentEvent, source: string, now: Date): Promise<EventOutcome> {
+  const service = await resolveService(tx, event.service);
+  const base = { kind: "incident" as const, ref: event.external_id, service: service?.slug ?? null };
+  if (!service) return { ...base, action: "ignored", reason: "the event names no service" };
+  const { created } = await recordIncident(
+    tx,
+    {
+      serviceId: service.id,
+      externalId: event.external_id,
+      source,
+      title: event.title,
+      severity: event.severity,
+      url: event.url,
+      startedAt: new Date(event.started_at),
+      resolvedAt: event.resolved_at === undefined ? undefined : event.resolved_at === null ? null : new Date(event.resolved_at),
+      causeSha: event.sha && /^[0-9a-f]{7,64}$/i.test(event.sha) ? event.sha.toLowerCase() : undefined,
+    },
+    now,
+  );
+  return { ...base, action: created ? "created" : "updated" };
+}
+
+/**
+ * Stores a delivery's normalized events and derives what depends on them, inside the
+ * caller's transaction. Gate requests are returned to be answered after the commit.
+ */
+export async function applyEvents(
+  tx: Executor,
+  events: NormalizedEvent[],
+  options: { source: string; now: Date },
+): Promise<{ outcomes: EventOutcome[]; gateRequests: PendingGateRequest[] }> {
+  const outcomes: EventOutcome[] = [];
+  const gateRequests: PendingGateRequest[] = [];
+  for (const event of events) {
+    switch (event.kind) {
+      case "change": {
+        const serviceIds = await servicesForRepository(tx, { name: event.repository.name, provider: event.repository.provider, url: event.repository.url });
+        const repositoryId = await ensureRepository(tx, { name: event.repository.name, provider: event.repository.provider, url: event.repository.url });
+        const pr = event.pull_request;
+        const { created } = await recordChange(tx, {
+          repositoryId,
+          sha: event.sha.toLowerCase(),
+          committedAt: date(event.committed_at),
+          authoredAt: date(event.authored_at),
+          author: event.author,
+          message: event.message,
+          branch: event.branch,
+          files: event.files,
+          parents: event.parents?.map((p) => p.toLowerCase()),
+          pullRequest: pr && {
+            number: pr.number,
+            openedAt: date(pr.opened_at),
+            mergedAt: date(pr.merged_at),
+            firstCommitAt: date(pr.first_commit_at),
+            url: pr.url,
+          },
+        });
+        const [owner] = await tx.select({ slug: services.slug }).from(services).where(eq(services.id, serviceIds[0] ?? -1));
+        outcomes.push({ kind: "change", service: owner?.slug ?? null, ref: event.sha, action: created ? "created" : "updated" });
+        break;
+      }
+      case "deployment":
+        outcomes.push(await applyDeployment(tx, { ...event, sha: event.sha.toLowerCase() }, options.source, options.now));
+        break;
+      case "incident":
+        outcomes.push(await applyIncident(tx, event, options.source, options.now));
+        break;
+      case "gate_request": {
+        const request = event as GateRequestEvent;
+        const service = await resolveService(tx, request.service, request.environment);
+        if (!service) {
+          outcomes.push({ kind: "gate_request", service: null, ref: request.sha ?? "", action: "ignored", reason: "the event names no service" });
+          break;
+        }
+        gateRequests.push({
+          serviceId: service.id,
+          environment: request.environment,
+          deploymentCallbackUrl: request.deployment_callback_url,
+          ...(request.sha ? { sha: request.sha.toLowerCase() } : {}),
+          ...(request.installation_id !== undefined ? { installationId: request.installation_id } : {}),
+        });
+        outcomes.push({ kind: "gate_request", service: service.slug, ref: request.sha ?? "", action: "created" });
+        break;
+      }
+    }
+  }
+  return { outcomes, gateRequests };
+}

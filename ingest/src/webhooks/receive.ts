@@ -1,0 +1,134 @@
+import { type Collector, CollectorError, type CollectorInput, getCollector } from "@sluice/collectors";
+import { type Database, deliveries, inTransaction, integrations } from "@sluice/db";
+import { eq, sql } from "drizzle-orm";
+import type { Logger } from "../logger.ts";
+import { type EventOutcome, type PendingGateRequest, applyEvents } from "./apply.ts";
+
+export type ProcessStatus = "processed" | "ignored" | "failed";
+
+export interface ProcessResult {
+  status: ProcessStatus;
+  events: EventOutcome[];
+  gateRequests: PendingGateRequest[];
+  error?: string;
+}
+
+const MAX_ERROR_LENGTH = 2000;
+
+export function collectorInput(
+  headers: Record<string, string>,
+  body: string,
+  integration: typeof integrations.$inferSelect,
+): CollectorInput {
+  return { headers, body, secrets: integration.secrets, settings: integration.settings };
+}
+
+/**
+ * Maps a stored delivery and applies its events in one transaction together with the
+ * delivery's new status, so a delivery is never half-applied. A failure is recorded on the
+ * delivery (for GET /api/v1/deliveries and reprocessing) instead of being thrown.
+ */
+export async function processDelivery(options: {
+  database: Database;
+  collector: Collector;
+  input: CollectorInput;
+  deliveryRowId: number;
+  now: Date;
+  logger: Logger;
+  /** Events mapped earlier, used when the raw body is gone (retention). */
+  storedEvents?: unknown[] | null;
+}): Promise<ProcessResult> {
+  const { database, collector, input, deliveryRowId, now } = options;
+  let mapped: ReturnType<Collector["map"]>;
+  try {
+    mapped =
+      input.body === "" && options.storedEvents
+        ? { status: "processed", event: "stored", events: options.storedEvents as never }
+        : collector.map(input);
+  } catch (error) {
+    const message = error instanceof CollectorError ? `${error.code}: ${error.message}` : "the payload could not be read";
+    await markDelivery(database, deliveryRowId, { status: "failed", error: message, now });
+    return { status: "failed", events: [], gateRequests: [], error: message };
+  }
+  if (mapped.status === "ignored") {
+    await markDelivery(database, deliveryRowId, { status: "ignored", error: mapped.reason, event: mapped.event, now, events: [] });
+    return { status: "ignored", events: [], gateRequests: [] };
+  }
+  try {
+    return await inTransaction(database.db, async (tx) => {
+      const applied = await applyEvents(tx, mapped.events, { source: collector.source, now });
+      await tx
+        .update(deliveries)
+        .set({ status: "processed", error: null, event: mapped.event, events: mapped.events, processedAt: now })
+        .where(eq(deliveries.id, deliveryRowId));
+      return { status: "processed" as const, events: applied.outcomes, gateRequests: applied.gateRequests };
+    });
+  } catch (error) {
+    options.logger.error({ msg: "delivery processing failed", delivery: deliveryRowId, err: error });
+    const message = describeError(error).slice(0, MAX_ERROR_LENGTH);
+    await markDelivery(database, deliveryRowId, { status: "failed", error: message, event: mapped.event, now, events: mapped.events });
+    return { status: "failed", events: [], gateRequests: [], error: message };
+  }
+}
+
+/** drizzle wraps driver errors as "Failed query: <sql>"; the cause says what went wrong. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  return cause ? `${cause} (in ${error.message.split("\n")[0]?.slice(0, 200)})` : error.message;
+}
+
+async function markDelivery(
+  database: Database,
+  id: number,
+  update: { status: ProcessStatus; error: string | null; now: Date; event?: string; events?: unknown[] },
+) {
+  await database.db
+    .update(deliveries)
+    .set({
+      status: update.status,
+      error: update.error?.slice(0, MAX_ERROR_LENGTH) ?? null,
+      processedAt: update.now,
+      ...(update.event ? { event: update.event.slice(0, 200) } : {}),
+      ...(update.events ? { events: update.events } : {}),
+    })
+    .where(eq(deliveries.id, id));
+}
+
+/** Headers worth keeping with a delivery: enough to re-verify and re-map, nothing secret. */
+const KEPT_HEADERS = /^(content-type|user-agent|x-github-|x-hub-signature|x-gitlab-event|x-gitlab-event-uuid|x-gitlab-instance|x-gitlab-webhook-uuid|idempotency-key|x-pagerduty-|x-webhook-id|ce-)/;
+
+export function keptHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => KEPT_HEADERS.test(name) && name !== "x-gitlab-token"));
+}
+
+/**
+ * Stores the raw delivery before anything else (SPEC 6: the body is durably stored before
+ * any 2xx). Returns null when this source already has a delivery with that id.
+ */
+export async function storeDelivery(
+  database: Database,
+  values: { integrationId: string; source: string; deliveryId: string; headers: Record<string, string>; body: string; now: Date },
+): Promise<number | null> {
+  const [row] = await database.db
+    .insert(deliveries)
+    .values({
+      integrationId: values.integrationId,
+      source: values.source,
+      deliveryId: values.deliveryId.slice(0, 500),
+      headers: keptHeaders(values.headers),
+      body: values.body,
+      receivedAt: values.now,
+    })
+    .onConflictDoNothing({ target: [deliveries.source, deliveries.deliveryId] })
+    .returning({ id: deliveries.id });
+  if (row) {
+    await database.db
+      .update(integrations)
+      .set({ lastDeliveryAt: values.now })
+      .where(sql`${integrations.id} = ${values.integrationId} and (${integrations.lastDeliveryAt} is null or ${integrations.lastDeliveryAt} < ${values.now.toISOString()}::timestamptz)`);
+  }
+  return row?.id ?? null;
+}
+
+export { getCollector };

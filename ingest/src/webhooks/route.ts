@@ -1,0 +1,57 @@
+import { integrations } from "@sluice/db";
+import { eq } from "drizzle-orm";
+import { ApiError, notFound } from "../errors.ts";
+import { createRouter } from "../router.ts";
+import { collectorInput, getCollector, processDelivery, storeDelivery } from "./receive.ts";
+
+/**
+ * POST /webhooks/:source/:integration_id (SPEC 6). Answers: 202 processed | ignored | failed
+ * (failed = stored for reprocessing; the sender must not retry), 200 duplicate, 401 bad
+ * signature, 404 unknown integration or source, 400 invalid JSON, 413 too large.
+ */
+export const webhooksRouter = createRouter();
+
+webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
+  const { deps } = c.var;
+  const source = c.req.param("source");
+  const collector = getCollector(source);
+  const integrationId = c.req.param("integration_id");
+  const [integration] =
+    collector && integrationId.length <= 100
+      ? await deps.database.db.select().from(integrations).where(eq(integrations.id, integrationId))
+      : [];
+  if (!collector || !integration || integration.source !== source) throw notFound("webhook integration");
+
+  const body = await c.req.text();
+  const headers: Record<string, string> = {};
+  c.req.raw.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const input = collectorInput(headers, body, integration);
+  if (!collector.verify(input)) {
+    throw new ApiError({ status: 401, code: "invalid_signature", message: `the request is not signed with this integration's ${source} secret` });
+  }
+  try {
+    JSON.parse(body);
+  } catch {
+    throw new ApiError({ status: 400, code: "invalid_json", message: "the body is not valid JSON" });
+  }
+
+  const now = deps.clock();
+  const deliveryId = collector.deliveryId(input);
+  const rowId = await storeDelivery(deps.database, { integrationId: integration.id, source, deliveryId, headers, body, now });
+  if (rowId === null) return c.json({ delivery_id: deliveryId, status: "duplicate" as const }, 200);
+
+  const result = await processDelivery({ database: deps.database, collector, input, deliveryRowId: rowId, now, logger: deps.logger });
+  for (const request of result.gateRequests) deps.onGateRequest?.(request);
+  return c.json(
+    {
+      delivery_id: deliveryId,
+      status: result.status,
+      events: result.events,
+      ...(result.error ? { error: result.error } : {}),
+    },
+    202,
+  );
+});
+
