@@ -1,0 +1,78 @@
+// Webhook throughput: signed GitHub deliveries (a push of two commits each) from 32 concurrent
+// senders, beside the raw GET /healthz rate of the same server in the same run.
+// Targets (issue 4): at least 25% of the raw rate, p99 under 100 ms.
+import { createHmac } from "node:crypto";
+import { createRequire } from "node:module";
+import { BENCH_ADMIN_TOKEN, benchServer, fmt, isMain, load, printTable, seconds } from "./harness.ts";
+
+const TARGET_RATIO = 0.25;
+const TARGET_P99_MS = 100;
+
+function pushTemplate(): Record<string, any> {
+  const require = createRequire(import.meta.url);
+  const definitions = require("@octokit/webhooks-examples") as Array<{ name: string; examples: Array<Record<string, any>> }>;
+  const example = definitions.find((d) => d.name === "push")?.examples.find((e) => Array.isArray(e.commits) && e.commits.length > 0);
+  if (!example) throw new Error("no push example");
+  return structuredClone(example);
+}
+
+export async function run(kinds: Array<"postgres" | "pglite"> = ["postgres", "pglite"]) {
+  const rows: Array<Record<string, string | number>> = [];
+  const template = pushTemplate();
+  for (const kind of kinds) {
+    const { server, close } = await benchServer(kind);
+    try {
+      const created = await fetch(`${server.url}/api/v1/integrations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ source: "github" }),
+      });
+      const integration = (await created.json()) as { url: string; secret: string };
+      const duration = seconds(10);
+      await load({ name: "warm-up", url: server.url, connections: 8, duration: 2, next: () => ({ path: "/healthz" }) });
+      const raw = await load({ name: "GET /healthz", url: server.url, connections: 32, duration, next: () => ({ path: "/healthz" }) });
+      const sha = (n: number) => n.toString(16).padStart(40, "0");
+      const deliveries = await load({
+        name: "POST /webhooks/github (push)",
+        url: server.url,
+        connections: 32,
+        duration,
+        next: (n) => {
+          const payload = { ...template, before: sha(2 * n), after: sha(2 * n + 2) };
+          payload.repository = { ...template.repository, full_name: `bench/repo-${n % 20}` };
+          payload.commits = [1, 2].map((k) => ({ ...template.commits[0], id: sha(2 * n + k), timestamp: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString() }));
+          const body = JSON.stringify(payload);
+          return {
+            method: "POST",
+            path: integration.url,
+            headers: {
+              "content-type": "application/json",
+              "x-github-event": "push",
+              "x-github-delivery": `bench-${n}`,
+              "x-hub-signature-256": `sha256=${createHmac("sha256", integration.secret).update(body).digest("hex")}`,
+            },
+            body,
+          };
+        },
+      });
+      const ratio = deliveries.requestsPerSecond / raw.requestsPerSecond;
+      for (const r of [raw, deliveries]) {
+        rows.push({
+          database: kind,
+          call: r.name,
+          "req/s": fmt(r.requestsPerSecond, 0),
+          "p50 ms": fmt(r.p50),
+          "p99 ms": r === raw ? fmt(r.p99) : `${fmt(r.p99)} (target < ${TARGET_P99_MS}: ${r.p99 < TARGET_P99_MS ? "met" : "MISSED"})`,
+          "errors+non2xx": r.errors + r.non2xx,
+          "of raw": r === raw ? "baseline" : `${fmt(ratio * 100)}% (target >= ${TARGET_RATIO * 100}%: ${ratio >= TARGET_RATIO ? "met" : "MISSED"})`,
+        });
+      }
+    } finally {
+      await close();
+    }
+  }
+  printTable("Signed GitHub webhook deliveries, 32 concurrent senders", rows);
+  return rows;
+}
+
+if (isMain(import.meta.url)) await run();
