@@ -127,6 +127,8 @@ export interface Collector {
   verify(input: CollectorInput): boolean;
   /** The sender's delivery id, or one derived from the body, for exactly-once storage. */
   deliveryId(input: CollectorInput): string;
+  /** The body's JSON text, for sources that may wrap it (GitHub's form encoding); default: the body. */
+  payloadText?(input: CollectorInput): string;
   /** Turns a verified delivery into events; throws CollectorError on bodies it cannot read. */
   map(input: CollectorInput): MapResult;
 }

@@ -40,6 +40,21 @@ describe("integrations", () => {
     }
   });
 
+  test("secrets can be replaced (a rotation keeps old and new active), never shown again", async () => {
+    const { id } = (await (await t.request("/api/v1/integrations", { method: "POST", json: { source: "pagerduty" } })).json()) as { id: string };
+    const patched = await t.request(`/api/v1/integrations/${id}`, {
+      method: "PATCH",
+      json: { name: "PagerDuty prod", secrets: ["old-secret-0123456789", "new-secret-0123456789"] },
+    });
+    expect(patched.status).toBe(200);
+    const text = await patched.text();
+    expect(text).toContain("PagerDuty prod");
+    expect(text).not.toContain("secret-0123456789");
+    expect((await t.request(`/api/v1/integrations/${id}`, { method: "PATCH", json: {} })).status).toBe(400);
+    expect((await t.request(`/api/v1/integrations/${id}`, { method: "PATCH", json: { secrets: ["short"] } })).status).toBe(400);
+    expect((await t.request("/api/v1/integrations/nope", { method: "PATCH", json: { name: "x" } })).status).toBe(404);
+  });
+
   test("deleting works once, then is a 404", async () => {
     const { id } = (await (await t.request("/api/v1/integrations", { method: "POST", json: { source: "gitlab" } })).json()) as { id: string };
     expect((await t.request(`/api/v1/integrations/${id}`, { method: "DELETE" })).status).toBe(204);

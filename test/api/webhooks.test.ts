@@ -35,6 +35,22 @@ describe("POST /webhooks/:source/:integration_id", () => {
       expect(await (await t.request("/api/v1/changes")).text()).toBe(before);
     });
 
+    test("a form-encoded delivery (GitHub's default content type) is accepted like JSON", async () => {
+      const body = `payload=${encodeURIComponent(JSON.stringify(pushExample()))}`;
+      const response = await t.app.request(github.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "x-github-event": "push",
+          "x-github-delivery": "form-1",
+          "x-hub-signature-256": githubSignature(github.secret, body),
+        },
+        body,
+      });
+      expect(response.status).toBe(202);
+      expect(await response.json()).toMatchObject({ status: "processed" });
+    });
+
     test("ping and events Sluice does not use are 202 ignored, never 4xx", async () => {
       for (const [event, payload] of [["ping", { zen: "Keep it logically awesome.", hook_id: 1 }], ["star", { action: "created" }]] as const) {
         const response = await postGithub(t, github, event, payload);

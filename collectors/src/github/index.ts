@@ -1,5 +1,5 @@
 import type { Collector } from "../events.ts";
-import { map } from "./map.ts";
+import { jsonBody, map } from "./map.ts";
 import { deliveryId, verify } from "./verify.ts";
 
-export const github: Collector = { source: "github", verify, deliveryId, map };
+export const github: Collector = { source: "github", verify, deliveryId, map, payloadText: jsonBody };

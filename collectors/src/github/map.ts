@@ -18,9 +18,19 @@ const HANDLERS = new Map<string, (payload: unknown) => MapResult>([
   ["deployment_protection_rule", mapProtectionRule],
 ]);
 
+/**
+ * GitHub's webhook form defaults to application/x-www-form-urlencoded, where the JSON is the
+ * `payload` field; accepting it spares users a 400 for a setting they missed.
+ */
+export function jsonBody(input: CollectorInput): string {
+  const type = header(input.headers, "content-type") ?? "";
+  if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) return input.body;
+  return new URLSearchParams(input.body).get("payload") ?? "";
+}
+
 /** Routes on X-GitHub-Event; ping and every event Sluice does not use are ignored. */
 export function map(input: CollectorInput): MapResult {
-  const payload = parseJson(input.body);
+  const payload = parseJson(jsonBody(input));
   const event = header(input.headers, "x-github-event")?.trim() || "unknown";
   const handler = HANDLERS.get(event);
   return handler ? handler(payload) : ignored(event.slice(0, 100), `event ${event.slice(0, 100)} is not used`);

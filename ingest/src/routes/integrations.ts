@@ -117,6 +117,48 @@ integrationsRouter.openapi(
   },
 );
 
+const UpdateIntegration = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    secrets: z
+      .array(z.string().min(16, "must be at least 16 characters").max(500))
+      .min(1)
+      .max(5)
+      .optional()
+      .openapi({
+        description:
+          "replaces the active secrets; give the old and the new one during a rotation (PagerDuty generates its own: paste it here)",
+      }),
+    settings: CreateIntegration.shape.settings,
+  })
+  .refine((value) => Object.keys(value).length > 0, "name at least one of name, secrets, settings")
+  .openapi("UpdateIntegration");
+
+integrationsRouter.openapi(
+  createRoute({
+    method: "patch",
+    path: "/integrations/{id}",
+    tags: ["integrations"],
+    security: [{ bearer: [] }],
+    request: { params: z.object({ id: z.string().max(100) }), body: jsonBody(UpdateIntegration) },
+    responses: { 200: json(Integration, "updated; secrets are never shown again"), ...errorResponses(400, 401, 403, 404) },
+  }),
+  async (c) => {
+    const input = c.req.valid("json");
+    const [row] = await c.var.deps.database.db
+      .update(integrations)
+      .set({
+        ...(input.name ? { name: input.name } : {}),
+        ...(input.secrets ? { secrets: input.secrets } : {}),
+        ...(input.settings ? { settings: input.settings } : {}),
+      })
+      .where(eq(integrations.id, c.req.valid("param").id))
+      .returning();
+    if (!row) throw notFound("integration");
+    return c.json(toIntegration(row), 200);
+  },
+);
+
 integrationsRouter.openapi(
   createRoute({
     method: "delete",

@@ -32,7 +32,7 @@ webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
     throw new ApiError({ status: 401, code: "invalid_signature", message: `the request is not signed with this integration's ${source} secret` });
   }
   try {
-    JSON.parse(body);
+    JSON.parse(collector.payloadText?.(input) ?? body);
   } catch {
     throw new ApiError({ status: 400, code: "invalid_json", message: "the body is not valid JSON" });
   }
