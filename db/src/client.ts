@@ -38,12 +38,14 @@ export interface OpenDatabaseOptions {
   /** Connection pool size for PostgreSQL. */
   poolSize?: number;
   migrate?: boolean;
+  /** Called after every statement with its kind (select, insert, ...) and duration, for telemetry. */
+  onQuery?: (operation: string, seconds: number) => void;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const database = options.url
-    ? await openPostgres(options.url, options.poolSize ?? 10)
-    : await openPglite(options.dataDir ?? "./.sluice");
+    ? await openPostgres(options.url, options.poolSize ?? 10, options.onQuery)
+    : await openPglite(options.dataDir ?? "./.sluice", options.onQuery);
   if (options.migrate !== false) {
     try {
       await migrateDatabase(database, options.url);
@@ -55,12 +57,57 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return database;
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+type QueryObserver = ((operation: string, seconds: number) => void) | undefined;
+
+/** The statement's kind, a bounded label: its first keyword. */
+export function operationOf(query: string): string {
+  const keyword = /^\s*(select|insert|update|delete|with|begin|commit|rollback|savepoint|release)\b/i.exec(query)?.[1];
+  return keyword ? keyword.toLowerCase() : "other";
+}
+
+/**
+ * Wraps a driver's query method so each call reports its duration, including calls on the
+ * transaction object the driver hands to `transactionMethod`'s callback. The driver is unchanged.
+ */
+function timed<T extends object>(target: T, method: string, transactionMethod: string, observe: QueryObserver): T {
+  if (!observe) return target;
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value = Reflect.get(object, property, receiver);
+      if (typeof value !== "function") return value;
+      if (property === method) {
+        return (query: string, ...rest: unknown[]) => {
+          const started = performance.now();
+          const result = value.call(object, query, ...rest);
+          const done = () => observe(operationOf(query), (performance.now() - started) / 1000);
+          // postgres.js returns a lazy query that its caller configures (.values()) before awaiting:
+          // attach the observer a microtask later, and hand back the same object.
+          if (result && typeof result.then === "function") queueMicrotask(() => result.then(done, done));
+          return result;
+        };
+      }
+      if (property === transactionMethod) {
+        return (...args: unknown[]) =>
+          value.apply(
+            object,
+            args.map((arg) =>
+              typeof arg === "function"
+                ? (tx: object, ...more: unknown[]) => arg(timed(tx, method, transactionMethod, observe), ...more)
+                : arg,
+            ),
+          );
+      }
+      return value;
+    },
+  });
+}
+
+async function openPglite(dataDir: string, onQuery?: QueryObserver): Promise<Database> {
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   // relaxedDurability stays off: a query resolves only after its WAL is flushed, so
   // anything Sluice acknowledged survives a crash of the process.
   const client = await PGlite.create(dataDir);
-  const db = drizzlePglite(client, { schema, casing: "snake_case" }) as unknown as Db;
+  const db = drizzlePglite(timed(client, "query", "transaction", onQuery), { schema, casing: "snake_case" }) as unknown as Db;
   return {
     db,
     kind: "pglite",
@@ -73,13 +120,13 @@ async function openPglite(dataDir: string): Promise<Database> {
   };
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+async function openPostgres(url: string, poolSize: number, onQuery?: QueryObserver): Promise<Database> {
   const client = postgres(url, {
     max: poolSize,
     onnotice: () => {},
     connect_timeout: 10,
   });
-  const db = drizzlePostgres(client, { schema, casing: "snake_case" }) as unknown as Db;
+  const db = drizzlePostgres(timed(client, "unsafe", "begin", onQuery), { schema, casing: "snake_case" }) as unknown as Db;
   return {
     db,
     kind: "postgres",

@@ -31,6 +31,10 @@ const envSchema = z.object({
   SLUICE_METRICS_TOKEN: optionalString,
   SLUICE_SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
   SLUICE_DELIVERY_RETENTION_DAYS: integer(90, 0, 36_500),
+  SLUICE_METRICS_CARDINALITY_LIMIT: integer(2000, 10, 1_000_000),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
+  OTEL_SDK_DISABLED: optionalString,
   SLUICE_GITHUB_APP_ID: optionalString,
   SLUICE_GITHUB_APP_PRIVATE_KEY: optionalString,
   SLUICE_GITHUB_API_URL: optionalString
@@ -51,6 +55,10 @@ export interface Config {
   logLevel: LogLevel;
   metricsToken: string | undefined;
   shutdownTimeoutMs: number;
+  /** Most series any one of Sluice's own metrics may hold. */
+  metricsCardinalityLimit: number;
+  /** Traces go to OTLP when the standard OTEL_EXPORTER_OTLP_* variables are set (SPEC 9). */
+  tracing: boolean;
   /** Raw webhook bodies older than this are dropped (their mapped events stay); 0 = keep forever. */
   deliveryRetentionDays: number;
   github: { appId: string | undefined; privateKey: string | undefined; apiUrl: string };
@@ -84,6 +92,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: e.SLUICE_METRICS_TOKEN,
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
     deliveryRetentionDays: e.SLUICE_DELIVERY_RETENTION_DAYS,
+    metricsCardinalityLimit: e.SLUICE_METRICS_CARDINALITY_LIMIT,
+    tracing:
+      Boolean(e.OTEL_EXPORTER_OTLP_ENDPOINT || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) && e.OTEL_SDK_DISABLED !== "true",
     github: {
       appId: e.SLUICE_GITHUB_APP_ID,
       // Private keys pasted into one-line env files carry literal "\n".

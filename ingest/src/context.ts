@@ -2,6 +2,7 @@ import type { Database } from "@sluice/db";
 import type { Principal, Authenticator } from "./auth.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import type { Telemetry } from "./telemetry.ts";
 import type { PendingGateRequest } from "./webhooks/apply.ts";
 
 export type Clock = () => Date;
@@ -17,10 +18,13 @@ export interface AppDeps {
    * GitHub asynchronously (SPEC 7). Not awaited: the webhook is acknowledged at once.
    */
   onGateRequest?: (request: PendingGateRequest) => void;
+  /** Sluice's own metrics; createApp makes one when none is given. */
+  telemetry?: Telemetry;
 }
 
 export interface RequestDeps extends AppDeps {
   authenticate: Authenticator;
+  telemetry: Telemetry;
 }
 
 export interface AppEnv {

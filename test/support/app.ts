@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import type { Database } from "@sluice/db";
 import { createTestDatabase } from "@sluice/db/testing";
 import { createApp, createLogger, loadConfig } from "@sluice/ingest";
+import type { Telemetry } from "../../ingest/src/telemetry.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
@@ -24,7 +25,9 @@ export interface TestApp {
  * The whole HTTP app on a fresh database (PGlite, or PostgreSQL when TEST_DATABASE_URL is
  * set), called through app.request(): no port is opened.
  */
-export async function createTestApp(options: { env?: Record<string, string>; now?: string } = {}): Promise<TestApp> {
+export async function createTestApp(
+  options: { env?: Record<string, string>; now?: string; telemetry?: Telemetry } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({ SLUICE_ADMIN_TOKEN: ADMIN_TOKEN, ...options.env });
   const chunks: string[] = [];
@@ -36,7 +39,7 @@ export async function createTestApp(options: { env?: Record<string, string>; now
   });
   const logger = createLogger("info", sink);
   let now = new Date(options.now ?? "2026-06-15T12:00:00Z");
-  const app = createApp({ database, config, logger, clock: () => now });
+  const app = createApp({ database, config, logger, clock: () => now, ...(options.telemetry ? { telemetry: options.telemetry } : {}) });
 
   const request: TestApp["request"] = (path, init = {}) => {
     const { token = ADMIN_TOKEN, json, ...rest } = init;

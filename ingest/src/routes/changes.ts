@@ -164,6 +164,7 @@ changesRouter.openapi(
         },
       });
     });
+    c.var.deps.telemetry.eventsIngested("change");
     const [view] = await changeViews(db, [{ row: change, repository: input.repository }]);
     return c.json(view, created ? 201 : 200);
   },

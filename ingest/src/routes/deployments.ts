@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   DEPLOYMENT_STATUSES,
   type DeploymentRow,
+  FAILURE_REASONS,
   type Executor,
   deployments,
   inTransaction,
@@ -249,6 +250,7 @@ deploymentsRouter.openapi(
         now,
       ),
     );
+    c.var.deps.telemetry.eventsIngested("deployment");
     const [view] = await deploymentViews(db, [{ row: deployment, service: service.slug }]);
     return c.json(view, created ? 201 : 200);
   },
@@ -298,6 +300,8 @@ deploymentsRouter.openapi(
         status: z.enum(DEPLOYMENT_STATUSES).optional(),
         production: optionalBoolean,
         failed: optionalBoolean,
+        failure_reason: z.enum(FAILURE_REASONS).optional().openapi({ description: "failed deployments with this reason" }),
+        rework: optionalBoolean,
       }),
     },
     responses: { 200: json(page(Deployment), "deployments, newest first; from/to filter finished_at"), ...errorResponses(400, 401, 403, 404) },
@@ -320,6 +324,8 @@ deploymentsRouter.openapi(
           query.status ? eq(deployments.status, query.status) : undefined,
           query.production === undefined ? undefined : eq(deployments.isProduction, query.production),
           query.failed === undefined ? undefined : eq(deployments.failed, query.failed),
+          query.failure_reason ? sql`${query.failure_reason} = any(${deployments.failureReasons})` : undefined,
+          query.rework === undefined ? undefined : eq(deployments.rework, query.rework),
           from ? gte(deployments.finishedAt, from) : undefined,
           to ? lt(deployments.finishedAt, to) : undefined,
         ),

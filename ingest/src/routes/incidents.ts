@@ -7,7 +7,7 @@ import { badRequest } from "../errors.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
 import { errorResponses, isoDateTime, json, jsonBody, listQuery, page, sha } from "../schemas.ts";
-import { inIds, scopeQuery, timeRange, visibleServiceIds } from "./filters.ts";
+import { inIds, optionalBoolean, scopeQuery, timeRange, visibleServiceIds } from "./filters.ts";
 import { visibleService } from "./services.ts";
 
 const CreateIncident = z
@@ -125,6 +125,7 @@ incidentsRouter.openapi(
         c.var.deps.clock(),
       ),
     );
+    c.var.deps.telemetry.eventsIngested("incident");
     const [found] = await baseQuery(db).where(eq(incidents.id, incident.id));
     return c.json(toIncident(found as Found), created ? 201 : 200);
   },
@@ -137,7 +138,16 @@ incidentsRouter.openapi(
     tags: ["ingest"],
     security: [{ bearer: [] }],
     middleware: [requireScope("read")] as const,
-    request: { query: z.object({ ...listQuery, ...scopeQuery, status: z.enum(["open", "resolved"]).optional() }) },
+    request: {
+      query: z.object({
+        ...listQuery,
+        ...scopeQuery,
+        status: z.enum(["open", "resolved"]).optional(),
+        attributed: optionalBoolean.openapi({ description: "true: attributed to a deployment; false: unattributed" }),
+        resolved_from: isoDateTime.optional().openapi({ description: "resolved at or after (time to restore's window)" }),
+        resolved_to: isoDateTime.optional().openapi({ description: "resolved before" }),
+      }),
+    },
     responses: { 200: json(page(Incident), "incidents, newest first; from/to filter started_at"), ...errorResponses(400, 401, 403, 404) },
   }),
   async (c) => {
@@ -155,6 +165,9 @@ incidentsRouter.openapi(
           query.status === "resolved" ? isNotNull(incidents.resolvedAt) : undefined,
           from ? gte(incidents.startedAt, from) : undefined,
           to ? lt(incidents.startedAt, to) : undefined,
+          query.attributed === undefined ? undefined : query.attributed ? isNotNull(incidents.deploymentId) : isNull(incidents.deploymentId),
+          query.resolved_from ? gte(incidents.resolvedAt, new Date(query.resolved_from)) : undefined,
+          query.resolved_to ? lt(incidents.resolvedAt, new Date(query.resolved_to)) : undefined,
         ),
       )
       .orderBy(desc(incidents.id))

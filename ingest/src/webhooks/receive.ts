@@ -1,3 +1,4 @@
+import { trace } from "@opentelemetry/api";
 import { type Collector, CollectorError, type CollectorInput, getCollector } from "@sluice/collectors";
 import { type Database, deliveries, inTransaction, integrations } from "@sluice/db";
 import { eq, sql } from "drizzle-orm";
@@ -44,7 +45,13 @@ export async function processDelivery(options: {
     mapped =
       input.body === "" && options.storedEvents
         ? { status: "processed", event: "stored", events: options.storedEvents as never }
-        : collector.map(input);
+        : trace.getTracer("sluice").startActiveSpan(`map ${collector.source} delivery`, (span) => {
+            try {
+              return collector.map(input);
+            } finally {
+              span.end();
+            }
+          });
   } catch (error) {
     const message = error instanceof CollectorError ? `${error.code}: ${error.message}` : "the payload could not be read";
     await markDelivery(database, deliveryRowId, { status: "failed", error: message, now });

@@ -29,6 +29,7 @@ webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
   });
   const input = collectorInput(headers, body, integration);
   if (!collector.verify(input)) {
+    deps.telemetry.webhookDelivery(source, "unauthenticated");
     throw new ApiError({ status: 401, code: "invalid_signature", message: `the request is not signed with this integration's ${source} secret` });
   }
   try {
@@ -40,9 +41,14 @@ webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
   const now = deps.clock();
   const deliveryId = collector.deliveryId(input);
   const rowId = await storeDelivery(deps.database, { integrationId: integration.id, source, deliveryId, headers, body, now });
-  if (rowId === null) return c.json({ delivery_id: deliveryId, status: "duplicate" as const }, 200);
+  if (rowId === null) {
+    deps.telemetry.webhookDelivery(source, "duplicate");
+    return c.json({ delivery_id: deliveryId, status: "duplicate" as const }, 200);
+  }
 
   const result = await processDelivery({ database: deps.database, collector, input, deliveryRowId: rowId, now, logger: deps.logger });
+  deps.telemetry.webhookDelivery(source, result.status);
+  for (const outcome of result.events) if (outcome.action !== "ignored") deps.telemetry.eventsIngested(outcome.kind);
   for (const request of result.gateRequests) deps.onGateRequest?.(request);
   return c.json(
     {
