@@ -3,7 +3,7 @@ import { type Database, type TokenScope, apiTokens } from "@sluice/db";
 import { and, eq, isNull } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./context.ts";
-import { forbidden, unauthorized } from "./errors.ts";
+import { forbidden, rateLimited, unauthorized } from "./errors.ts";
 
 export interface Principal {
   /** null for the SLUICE_ADMIN_TOKEN from the environment. */
@@ -76,6 +76,10 @@ export function requireScope(scope: TokenScope) {
     const principal = await c.var.deps.authenticate(c.req.header("authorization"));
     if (!principal) throw unauthorized();
     if (!hasScope(principal, scope)) throw forbidden(`this token lacks the "${scope}" scope`);
+    if (principal.tokenId !== null && !principal.scopes.includes("admin")) {
+      const wait = c.var.deps.tokenLimiter.take(`token:${principal.tokenId}`);
+      if (wait !== null) throw rateLimited(wait);
+    }
     c.set("principal", principal);
     await next();
   });

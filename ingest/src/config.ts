@@ -31,6 +31,8 @@ const envSchema = z.object({
   SLUICE_METRICS_TOKEN: optionalString,
   SLUICE_SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
   SLUICE_DELIVERY_RETENTION_DAYS: integer(90, 0, 36_500),
+  SLUICE_RATE_LIMIT_PER_MINUTE: integer(1200, 0, 10_000_000),
+  SLUICE_WEBHOOK_RATE_LIMIT_PER_MINUTE: integer(6000, 0, 10_000_000),
   SLUICE_METRICS_CARDINALITY_LIMIT: integer(2000, 10, 1_000_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
@@ -55,6 +57,10 @@ export interface Config {
   logLevel: LogLevel;
   metricsToken: string | undefined;
   shutdownTimeoutMs: number;
+  /** Requests a minute per API token (0 = unlimited); admin tokens are never limited. */
+  rateLimitPerMinute: number;
+  /** Deliveries a minute per webhook integration (0 = unlimited). */
+  webhookRateLimitPerMinute: number;
   /** Most series any one of Sluice's own metrics may hold. */
   metricsCardinalityLimit: number;
   /** Traces go to OTLP when the standard OTEL_EXPORTER_OTLP_* variables are set (SPEC 9). */
@@ -93,6 +99,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
     deliveryRetentionDays: e.SLUICE_DELIVERY_RETENTION_DAYS,
     metricsCardinalityLimit: e.SLUICE_METRICS_CARDINALITY_LIMIT,
+    rateLimitPerMinute: e.SLUICE_RATE_LIMIT_PER_MINUTE,
+    webhookRateLimitPerMinute: e.SLUICE_WEBHOOK_RATE_LIMIT_PER_MINUTE,
     tracing:
       Boolean(e.OTEL_EXPORTER_OTLP_ENDPOINT || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) && e.OTEL_SDK_DISABLED !== "true",
     github: {

@@ -2,6 +2,7 @@ import type { Database } from "@sluice/db";
 import type { Principal, Authenticator } from "./auth.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import type { RateLimiter } from "./rate-limit.ts";
 import type { Telemetry } from "./telemetry.ts";
 import type { PendingGateRequest } from "./webhooks/apply.ts";
 
@@ -25,6 +26,8 @@ export interface AppDeps {
 export interface RequestDeps extends AppDeps {
   authenticate: Authenticator;
   telemetry: Telemetry;
+  tokenLimiter: RateLimiter;
+  webhookLimiter: RateLimiter;
 }
 
 export interface AppEnv {

@@ -45,6 +45,14 @@ export const unauthorized = (message = "a valid bearer token is required") =>
     message,
     headers: { "www-authenticate": 'Bearer realm="sluice"' },
   });
+export const rateLimited = (retryAfterSeconds: number) =>
+  new ApiError({
+    status: 429,
+    code: "rate_limited",
+    message: `too many requests; retry in ${retryAfterSeconds} s`,
+    details: { retry_after_seconds: retryAfterSeconds },
+    headers: { "retry-after": String(retryAfterSeconds) },
+  });
 export const forbidden = (message: string) => new ApiError({ status: 403, code: "forbidden", message });
 
 /** Field-by-field details of a zod failure, for `details`. */

@@ -3,6 +3,9 @@ import { createEmptyPostgresDatabase } from "@sluice/db/testing";
 import { type RunningServer, startServer } from "../support/server.ts";
 
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789";
+/** Benchmarks measure throughput: the per-integration webhook limit would cap it. */
+const BENCH_ENV = { SLUICE_ADMIN_TOKEN: BENCH_ADMIN_TOKEN, SLUICE_LOG_LEVEL: "silent", SLUICE_WEBHOOK_RATE_LIMIT_PER_MINUTE: "0" };
+
 export const benchDatabaseUrl = () => process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const seconds = (fallback: number) => Number(process.env.BENCH_SECONDS ?? fallback);
 
@@ -60,14 +63,13 @@ export async function benchServer(kind: "postgres" | "pglite"): Promise<{ server
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
     const dir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
-    const server = await startServer({ SLUICE_DATA_DIR: dir, SLUICE_ADMIN_TOKEN: BENCH_ADMIN_TOKEN, SLUICE_LOG_LEVEL: "silent" });
+    const server = await startServer({ SLUICE_DATA_DIR: dir, ...BENCH_ENV });
     return { server, close: async () => void (await server.stop(), rmSync(dir, { recursive: true, force: true })) };
   }
   const database = await createEmptyPostgresDatabase(benchDatabaseUrl());
   const server = await startServer({
     DATABASE_URL: database.url,
-    SLUICE_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-    SLUICE_LOG_LEVEL: "silent",
+    ...BENCH_ENV,
     SLUICE_DB_POOL_SIZE: "20",
   });
   return {

@@ -1,6 +1,6 @@
 import { integrations } from "@sluice/db";
 import { eq } from "drizzle-orm";
-import { ApiError, notFound } from "../errors.ts";
+import { ApiError, notFound, rateLimited } from "../errors.ts";
 import { createRouter } from "../router.ts";
 import { collectorInput, getCollector, processDelivery, storeDelivery } from "./receive.ts";
 
@@ -31,6 +31,11 @@ webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
   if (!collector.verify(input)) {
     deps.telemetry.webhookDelivery(source, "unauthenticated");
     throw new ApiError({ status: 401, code: "invalid_signature", message: `the request is not signed with this integration's ${source} secret` });
+  }
+  const wait = deps.webhookLimiter.take(`integration:${integration.id}`);
+  if (wait !== null) {
+    deps.telemetry.webhookDelivery(source, "rate_limited");
+    throw rateLimited(wait);
   }
   try {
     JSON.parse(collector.payloadText?.(input) ?? body);
