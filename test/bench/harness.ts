@@ -38,9 +38,15 @@ export async function load(options: {
     ...(options.rate ? { overallRate: options.rate } : {}),
     requests: [
       {
-        setupRequest: (request: Record<string, unknown>) => {
+        setupRequest: (request) => {
           const built = options.next(n++);
-          return { ...request, method: built.method ?? "GET", path: built.path, headers: built.headers ?? {}, body: built.body };
+          return {
+            ...request,
+            method: (built.method ?? "GET") as autocannon.Request["method"],
+            path: built.path,
+            headers: built.headers ?? {},
+            ...(built.body === undefined ? {} : { body: built.body }),
+          };
         },
       },
     ],

@@ -8,9 +8,12 @@ import { BENCH_ADMIN_TOKEN, benchServer, fmt, isMain, load, printTable, seconds 
 const TARGET_RATIO = 0.25;
 const TARGET_P99_MS = 100;
 
-function pushTemplate(): Record<string, any> {
+// biome-ignore lint/suspicious/noExplicitAny: a vendor payload edited by path
+type Payload = Record<string, any>;
+
+function pushTemplate(): Payload {
   const require = createRequire(import.meta.url);
-  const definitions = require("@octokit/webhooks-examples") as Array<{ name: string; examples: Array<Record<string, any>> }>;
+  const definitions = require("@octokit/webhooks-examples") as Array<{ name: string; examples: Payload[] }>;
   const example = definitions.find((d) => d.name === "push")?.examples.find((e) => Array.isArray(e.commits) && e.commits.length > 0);
   if (!example) throw new Error("no push example");
   return structuredClone(example);
@@ -38,7 +41,7 @@ export async function run(kinds: Array<"postgres" | "pglite"> = ["postgres", "pg
         connections: 32,
         duration,
         next: (n) => {
-          const payload = { ...template, before: sha(2 * n), after: sha(2 * n + 2) };
+          const payload: Payload = { ...template, before: sha(2 * n), after: sha(2 * n + 2) };
           payload.repository = { ...template.repository, full_name: `bench/repo-${n % 20}` };
           payload.commits = [1, 2].map((k) => ({ ...template.commits[0], id: sha(2 * n + k), timestamp: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString() }));
           const body = JSON.stringify(payload);
