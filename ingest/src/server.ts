@@ -1,11 +1,18 @@
 import { existsSync } from "node:fs";
-import type { Server } from "node:http";
-import { serve } from "@hono/node-server";
+import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { fileURLToPath } from "node:url";
+import { getRequestListener } from "@hono/node-server";
 import { openDatabase } from "@sluice/db";
 import { createApp } from "./app.ts";
 import { ensureAdminToken } from "./bootstrap.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { startGateScheduler } from "./gates/scheduler.ts";
 import { createLogger } from "./logger.ts";
+import { createTelemetry } from "./telemetry.ts";
+import { startDoraGauges } from "./dora-gauges.ts";
+import { startRetention } from "./webhooks/retention.ts";
 
 if (existsSync(".env")) process.loadEnvFile(".env");
 
@@ -21,10 +28,13 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+const stopTracing = config.tracing ? await startTracing() : async () => {};
+const telemetry = createTelemetry({ cardinalityLimit: config.metricsCardinalityLimit });
 const database = await openDatabase({
   url: config.databaseUrl,
   dataDir: config.dataDir,
   poolSize: config.dbPoolSize,
+  onQuery: telemetry.dbQuery,
 });
 logger.info({ msg: "database ready", database: database.kind, ...(database.kind === "pglite" ? { data_dir: config.dataDir } : {}) });
 
@@ -36,10 +46,41 @@ if (generated) {
   );
 }
 
-const app = createApp({ database, config, logger, clock: () => new Date() });
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+const app = createApp({ database, config, logger, clock: () => new Date(), telemetry });
+const stopGauges = startDoraGauges({ database, telemetry, clock: () => new Date(), logger });
+const stopGateScheduler = startGateScheduler({ database, config, logger, clock: () => new Date() });
+const stopRetention = startRetention({ database, days: config.deliveryRetentionDays, clock: () => new Date(), logger });
+const api = getRequestListener(app.fetch, { hostname: config.host });
+const dashboard = await loadDashboard();
+// One port (SPEC 2): the API's paths go to the app, every other path to the dashboard.
+const server = createServer((req, res) => {
+  // While stopping, every response closes its connection, so keep-alive clients move to
+  // another replica right after their in-flight request instead of holding this one open.
+  if (stopping) res.setHeader("connection", "close");
+  const path = (req.url ?? "/").split("?")[0] ?? "/";
+  const forApi = ["/api", "/webhooks", "/healthz", "/metrics"].some((p) => path === p || path.startsWith(`${p}/`));
+  if (forApi || !dashboard) return void api(req, res);
+  // adapter-node builds the page's origin from Host and this header (form posts are checked against it).
+  req.headers["x-forwarded-proto"] ??= (req.socket as TLSSocket).encrypted ? "https" : "http";
+  dashboard(req, res, () => void api(req, res));
+});
+server.listen(config.port, config.host, () => {
+  const info = server.address() as AddressInfo;
   logger.info({ msg: "listening", url: `http://${info.address === "0.0.0.0" ? "localhost" : info.address}:${info.port}` });
-}) as Server;
+});
+
+/** The SvelteKit dashboard's Node handler (web/build, made by `npm run build`), or null without a build. */
+async function loadDashboard() {
+  const handlerUrl = new URL("../../web/build/handler.js", import.meta.url);
+  if (!existsSync(fileURLToPath(handlerUrl))) {
+    logger.warn({ msg: "the dashboard is not built: / answers the API's JSON pointer; run `npm run build` to serve it" });
+    return null;
+  }
+  process.env.PROTOCOL_HEADER ??= "x-forwarded-proto";
+  type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+  const { handler } = (await import(handlerUrl.href)) as { handler: Handler };
+  return handler;
+}
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -52,9 +93,22 @@ async function shutdown(signal: string) {
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
   await Promise.race([closed, timeout]);
   server.closeAllConnections();
+  stopRetention();
+  await stopGateScheduler();
   await database.close();
   logger.info({ msg: "stopped" });
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
+
+/**
+ * Traces to OTLP (SPEC 9), configured by the standard OTEL_EXPORTER_OTLP_* variables. Loaded
+ * only when enabled: the SDK is large. drizzle reports a span per query on its own.
+ */
+async function startTracing(): Promise<() => Promise<void>> {
+  const { NodeSDK } = await import("@opentelemetry/sdk-node");
+  const sdk = new NodeSDK({ serviceName: "sluice" });
+  sdk.start();
+  return () => sdk.shutdown();
+}
