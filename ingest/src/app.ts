@@ -1,27 +1,47 @@
 import { randomUUID } from "node:crypto";
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { trace } from "@opentelemetry/api";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
 import { createAuthenticator } from "./auth.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
+import { sqlState } from "./sql-errors.ts";
 import { createRouter } from "./router.ts";
+import { createRateLimiter } from "./rate-limit.ts";
+import { createTelemetry } from "./telemetry.ts";
 import { changesRouter } from "./routes/changes.ts";
+import { deliveriesRouter } from "./routes/deliveries.ts";
 import { deploymentsRouter } from "./routes/deployments.ts";
+import { gatesRouter } from "./routes/gates.ts";
+import { gatesAuditRouter } from "./routes/gates-audit.ts";
+import { gatesEvaluateRouter } from "./routes/gates-evaluate.ts";
 import { healthRouter } from "./routes/health.ts";
+import { metricsEndpointRouter } from "./routes/prometheus.ts";
 import { incidentsRouter } from "./routes/incidents.ts";
 import { integrationsRouter } from "./routes/integrations.ts";
+import { metricsRouter } from "./routes/metrics.ts";
+import { reportsRouter } from "./routes/reports.ts";
 import { servicesRouter } from "./routes/services.ts";
 import { teamsRouter } from "./routes/teams.ts";
 import { tokensRouter } from "./routes/tokens.ts";
+import { webhooksRouter } from "./webhooks/route.ts";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const tracer = trace.getTracer("sluice");
 
 /** Builds the whole HTTP app; opens no port and keeps no globals, so tests call app.request(). */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const authenticate = createAuthenticator({ database: deps.database, adminToken: deps.config.adminToken });
-  const requestDeps = { ...deps, authenticate };
+  const telemetry = deps.telemetry ?? createTelemetry();
+  const requestDeps = {
+    ...deps,
+    authenticate,
+    telemetry,
+    tokenLimiter: createRateLimiter(deps.config.rateLimitPerMinute),
+    webhookLimiter: createRateLimiter(deps.config.webhookRateLimitPerMinute),
+  };
   const app = createRouter();
 
   app.use(async (c, next) => {
@@ -30,15 +50,31 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.set("requestId", requestId);
     c.set("deps", requestDeps);
     const started = performance.now();
-    await next();
+    // A span per request; a no-op unless tracing was started (OTLP configured).
+    let route = "";
+    let seconds = 0;
+    await tracer.startActiveSpan(`${c.req.method}`, async (span) => {
+      try {
+        await next();
+      } finally {
+        seconds = (performance.now() - started) / 1000;
+        // The matched route's template; an unmatched request has only the catch-all middleware's "/*".
+        const matched = routePath(c, -1) || c.req.routePath;
+        route = matched === "/*" || matched === "*" ? "" : matched;
+        if (route) span.updateName(`${c.req.method} ${route}`);
+        span.setAttributes({ "http.request.method": c.req.method, "http.route": route, "http.response.status_code": c.res.status });
+        span.end();
+      }
+    });
     c.header("x-request-id", requestId);
+    telemetry.recordRequest({ method: c.req.method, route, status: c.res.status, seconds });
     deps.logger.info({
       msg: "request",
       request_id: requestId,
       method: c.req.method,
-      route: routePath(c, -1) || c.req.routePath,
+      route: route || null,
       status: c.res.status,
-      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      duration_ms: Math.round(seconds * 10_000) / 10,
     });
   });
 
@@ -56,6 +92,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   );
 
   app.route("/", healthRouter);
+  app.route("/", metricsEndpointRouter);
   app.route("/api/v1", tokensRouter);
   app.route("/api/v1", teamsRouter);
   app.route("/api/v1", servicesRouter);
@@ -63,6 +100,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route("/api/v1", deploymentsRouter);
   app.route("/api/v1", changesRouter);
   app.route("/api/v1", incidentsRouter);
+  app.route("/api/v1", deliveriesRouter);
+  app.route("/api/v1", reportsRouter);
+  app.route("/", webhooksRouter);
+  app.route("/api/v1", gatesRouter);
+  app.route("/api/v1", gatesEvaluateRouter);
+  app.route("/api/v1", gatesAuditRouter);
+  app.route("/api/v1", metricsRouter);
 
   app.doc31("/api/v1/openapi.json", {
     openapi: "3.1.0",
@@ -101,6 +145,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  // SQLSTATE class 22 (data exception: a NUL in text, a number or date out of range) can
+  // only come from a value the client sent; the transaction has rolled back.
+  if (sqlState(error)?.startsWith("22")) {
+    return new ApiError({ status: 400, code: "invalid_request", message: "a value in the request cannot be stored (for example a NUL character or an out-of-range number)" });
+  }
   if (error instanceof HTTPException) {
     if (error.status === 400) {
       return new ApiError({ status: 400, code: "invalid_json", message: "the body is not valid JSON" });

@@ -57,6 +57,7 @@ export async function processDelivery(options: {
     await markDelivery(database, deliveryRowId, { status: "failed", error: message, now });
     return { status: "failed", events: [], gateRequests: [], error: message };
   }
+  if (mapped.status === "processed") mapped = { ...mapped, events: withoutNul(mapped.events) };
   if (mapped.status === "ignored") {
     await markDelivery(database, deliveryRowId, { status: "ignored", error: mapped.reason, event: mapped.event, now, events: [] });
     return { status: "ignored", events: [], gateRequests: [] };
@@ -76,6 +77,19 @@ export async function processDelivery(options: {
     await markDelivery(database, deliveryRowId, { status: "failed", error: message, event: mapped.event, now, events: mapped.events });
     return { status: "failed", events: [], gateRequests: [], error: message };
   }
+}
+
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000; a sender's stray NUL (in a commit message,
+ * say) is dropped rather than failing the whole delivery.
+ */
+function withoutNul<T>(value: T): T {
+  if (typeof value === "string") return value.replaceAll("\0", "") as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key.replaceAll("\0", ""), withoutNul(inner)])) as T;
+  }
+  return value;
 }
 
 /** drizzle wraps driver errors as "Failed query: <sql>"; the cause says what went wrong. */
