@@ -84,3 +84,11 @@ export function requireScope(scope: TokenScope) {
     await next();
   });
 }
+
+/** Any valid token, whatever its scopes (for a token asking about itself). */
+export const requireAnyToken = createMiddleware<AppEnv>(async (c, next) => {
+  const principal = await c.var.deps.authenticate(c.req.header("authorization"));
+  if (!principal) throw unauthorized();
+  c.set("principal", principal);
+  await next();
+});

@@ -8,6 +8,7 @@ import { openDatabase } from "@sluice/db";
 import { createApp } from "./app.ts";
 import { ensureAdminToken } from "./bootstrap.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { handleDeploymentProtectionRule } from "./gates/github-app.ts";
 import { startGateScheduler } from "./gates/scheduler.ts";
 import { createLogger } from "./logger.ts";
 import { createTelemetry } from "./telemetry.ts";
@@ -46,9 +47,11 @@ if (generated) {
   );
 }
 
-const app = createApp({ database, config, logger, clock: () => new Date(), telemetry });
+const gateDeps = { database, config, logger, clock: () => new Date(), telemetry };
+// GitHub deployment protection rules are answered after the webhook is acknowledged (SPEC 7).
+const app = createApp({ ...gateDeps, onGateRequest: (request) => void handleDeploymentProtectionRule(gateDeps, request) });
 const stopGauges = startDoraGauges({ database, telemetry, clock: () => new Date(), logger });
-const stopGateScheduler = startGateScheduler({ database, config, logger, clock: () => new Date() });
+const stopGateScheduler = startGateScheduler(gateDeps);
 const stopRetention = startRetention({ database, days: config.deliveryRetentionDays, clock: () => new Date(), logger });
 const api = getRequestListener(app.fetch, { hostname: config.host });
 const dashboard = await loadDashboard();
@@ -64,6 +67,10 @@ const server = createServer((req, res) => {
   req.headers["x-forwarded-proto"] ??= (req.socket as TLSSocket).encrypted ? "https" : "http";
   dashboard(req, res, () => void api(req, res));
 });
+// Longer than a load balancer's idle timeout (60 s on the common ones), so the balancer, not
+// Sluice, closes idle connections: otherwise a request can race the close and be reset.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 server.listen(config.port, config.host, () => {
   const info = server.address() as AddressInfo;
   logger.info({ msg: "listening", url: `http://${info.address === "0.0.0.0" ? "localhost" : info.address}:${info.port}` });
@@ -78,8 +85,14 @@ async function loadDashboard() {
   }
   process.env.PROTOCOL_HEADER ??= "x-forwarded-proto";
   type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
-  const { handler } = (await import(handlerUrl.href)) as { handler: Handler };
-  return handler;
+  try {
+    const { handler } = (await import(handlerUrl.href)) as { handler: Handler };
+    return handler;
+  } catch (error) {
+    // A broken or half-written build must not take the API down with it.
+    logger.error({ msg: "the dashboard could not be loaded: / answers the API's JSON pointer; run `npm run build`", err: error });
+    return null;
+  }
 }
 
 let stopping = false;
@@ -94,8 +107,11 @@ async function shutdown(signal: string) {
   await Promise.race([closed, timeout]);
   server.closeAllConnections();
   stopRetention();
+  stopGauges();
   await stopGateScheduler();
   await database.close();
+  await telemetry.shutdown();
+  await stopTracing();
   logger.info({ msg: "stopped" });
   process.exit(0);
 }

@@ -77,6 +77,13 @@ describe("tokens", () => {
     });
   });
 
+  test("any valid token can ask what it is; nobody else can", async () => {
+    const limited = await t.token(["ingest"], "payments");
+    expect(await (await t.request("/api/v1/tokens/self", { token: limited })).json()).toMatchObject({ scopes: ["ingest"], team: "payments", name: "test ingest" });
+    expect(await (await t.request("/api/v1/tokens/self")).json()).toEqual({ id: null, name: "SLUICE_ADMIN_TOKEN", scopes: ["admin"], team: null });
+    expect((await t.request("/api/v1/tokens/self", { token: null })).status).toBe(401);
+  });
+
   describe("security", () => {
     test("only admin may manage tokens", async () => {
       const reader = await t.token(["read", "ingest", "gate"]);

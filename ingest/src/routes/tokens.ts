@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { TOKEN_SCOPES, apiTokens, teams } from "@sluice/db";
 import { desc, eq, lt, sql } from "drizzle-orm";
-import { generateToken, hashToken, requireScope } from "../auth.ts";
+import { generateToken, hashToken, requireAnyToken, requireScope } from "../auth.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
@@ -69,9 +69,33 @@ const toToken = (row: TokenRow) => ({
   revoked_at: row.revokedAt?.toISOString() ?? null,
 });
 
+const Self = z
+  .object({
+    name: z.string(),
+    scopes: z.array(z.enum(TOKEN_SCOPES)),
+    team: z.string().nullable(),
+    id: z.number().int().nullable().openapi({ description: "null for SLUICE_ADMIN_TOKEN" }),
+  })
+  .openapi("TokenSelf");
+
 export const tokensRouter = createRouter();
-tokensRouter.use("/tokens", requireScope("admin"));
-tokensRouter.use("/tokens/*", requireScope("admin"));
+
+// Any valid token may ask what it is (the dashboard shows edit controls only to admins).
+tokensRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/tokens/self",
+    tags: ["tokens"],
+    security: [{ bearer: [] }],
+    middleware: [requireAnyToken] as const,
+    responses: { 200: json(Self, "the calling token: name, scopes, team"), ...errorResponses(401) },
+  }),
+  async (c) => {
+    const principal = c.var.principal;
+    const team = principal.teamId === null ? null : ((await c.var.deps.database.db.select({ slug: teams.slug }).from(teams).where(eq(teams.id, principal.teamId)))[0]?.slug ?? null);
+    return c.json({ id: principal.tokenId, name: principal.name, scopes: principal.scopes, team }, 200);
+  },
+);
 
 tokensRouter.openapi(
   createRoute({
@@ -79,6 +103,7 @@ tokensRouter.openapi(
     path: "/tokens",
     tags: ["tokens"],
     security: [{ bearer: [] }],
+    middleware: [requireScope("admin")] as const,
     request: { body: jsonBody(CreateToken) },
     responses: { 201: json(CreatedToken, "the token, with its secret shown this once"), ...errorResponses(400, 401, 403, 404) },
   }),
@@ -113,6 +138,7 @@ tokensRouter.openapi(
     path: "/tokens",
     tags: ["tokens"],
     security: [{ bearer: [] }],
+    middleware: [requireScope("admin")] as const,
     request: { query: z.object(listQuery) },
     responses: { 200: json(page(Token), "tokens, newest first, without their secrets"), ...errorResponses(400, 401, 403) },
   }),
@@ -137,6 +163,7 @@ tokensRouter.openapi(
     path: "/tokens/{id}",
     tags: ["tokens"],
     security: [{ bearer: [] }],
+    middleware: [requireScope("admin")] as const,
     request: { params: z.object({ id: z.coerce.number().int().positive() }) },
     responses: { 204: { description: "revoked; takes effect on the next request" }, ...errorResponses(400, 401, 403, 404) },
   }),
