@@ -1,6 +1,6 @@
 // Gate evaluations: POST /api/v1/gates/:slug/evaluate for a gate of the four DORA rules, paced at 200
 // evaluations/s from 16 clients, against a Sluice process on PostgreSQL holding a generated history
-// (BENCH_GATE_SERVICES services x 90 days x 4 production deployments a day, 3 commits each, 8% failed).
+// (BENCH_GATE_SERVICES services, default 20, x 90 days x 4 production deployments a day, 3 commits each, 8% failed).
 // Each evaluation computes the service's 30-day metrics (computeMetrics) and stores an audit row.
 // Target (issue 5): p99 < 25 ms at 200 evaluations/s.
 import { createHash } from "node:crypto";
@@ -9,8 +9,10 @@ import { createEmptyPostgresDatabase } from "@sluice/db/testing";
 import { startServer } from "../support/server.ts";
 import { BENCH_ADMIN_TOKEN, benchDatabaseUrl, fmt, isMain, load, printTable, seconds } from "./harness.ts";
 
-const RATE = 200;
+/** The target pace; BENCH_GATE_RATE changes it to see the latency below saturation on a small machine. */
+const RATE = Number(process.env.BENCH_GATE_RATE ?? 200);
 const TARGET_P99_MS = 25;
+const TARGET_RATE = 200;
 const DAYS = 90;
 const PER_DAY = 4;
 const COMMITS = 3;
@@ -74,19 +76,23 @@ async function seedService(database: Database, index: number, now: number) {
   }
 }
 
+/** svc-0 .. svc-(count-1), each with DAYS of history ending at `now`. */
+export async function seedHistory(database: Database, count: number, now: number) {
+  const queue = Array.from({ length: count }, (_, i) => i);
+  await Promise.all(
+    Array.from({ length: 6 }, async () => {
+      for (let i = queue.shift(); i !== undefined; i = queue.shift()) await seedService(database, i, now);
+    }),
+  );
+}
+
 export async function run() {
-  const serviceCount = Number(process.env.BENCH_GATE_SERVICES ?? 30);
+  const serviceCount = Number(process.env.BENCH_GATE_SERVICES ?? 20);
   const target = await createEmptyPostgresDatabase(benchDatabaseUrl());
   const database = await openDatabase({ url: target.url, poolSize: 8 });
   try {
-    const now = Date.now();
     const seeding = performance.now();
-    const queue = Array.from({ length: serviceCount }, (_, i) => i);
-    await Promise.all(
-      Array.from({ length: 6 }, async () => {
-        for (let i = queue.shift(); i !== undefined; i = queue.shift()) await seedService(database, i, now);
-      }),
-    );
+    await seedHistory(database, serviceCount, Date.now());
     const seeded = ((performance.now() - seeding) / 1000).toFixed(1);
     console.log(`seeded ${serviceCount} services x ${DAYS} days x ${PER_DAY} deployments/day in ${seeded}s`);
 
@@ -112,22 +118,26 @@ export async function run() {
         }),
       });
       if (gate.status !== 201) throw new Error(`gate: ${gate.status} ${await gate.text()}`);
-      // A real pipeline token (gate scope), so authentication is measured too.
-      const created = await fetch(`${server.url}/api/v1/tokens`, {
-        method: "POST",
-        headers: admin,
-        body: JSON.stringify({ name: "bench pipeline", scopes: ["gate"] }),
-      });
-      const { token } = (await created.json()) as { token: string };
-      const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      // Real pipeline tokens (gate scope), so authentication and the per-token rate limit are measured
+      // too; 200/s is many pipelines, so the load is spread over one token per service.
+      const tokens: string[] = [];
+      for (let i = 0; i < serviceCount; i++) {
+        const created = await fetch(`${server.url}/api/v1/tokens`, {
+          method: "POST",
+          headers: admin,
+          body: JSON.stringify({ name: `pipeline svc-${i}`, scopes: ["gate"] }),
+        });
+        tokens.push(((await created.json()) as { token: string }).token);
+      }
       const request = (n: number) => ({
         method: "POST",
         path: "/api/v1/gates/dora4/evaluate",
-        headers,
+        headers: { authorization: `Bearer ${tokens[n % serviceCount]}`, "content-type": "application/json" },
         body: JSON.stringify({ service: `svc-${n % serviceCount}`, sha: sha(`candidate-${n}`) }),
       });
 
-      const check = await fetch(`${server.url}/api/v1/gates/dora4/evaluate`, { method: "POST", headers, body: request(0).body });
+      const first = request(0);
+      const check = await fetch(`${server.url}${first.path}`, { method: "POST", headers: first.headers, body: first.body });
       const sample = (await check.json()) as { decision: string; rules: Array<{ message: string }> };
       console.log(`sample evaluation of svc-0: ${sample.decision}\n  ${sample.rules.map((r) => r.message).join("\n  ")}`);
 
@@ -140,17 +150,17 @@ export async function run() {
         rate: RATE,
         next: request,
       });
+      // The same pace on the cheapest route: on a shared, noisy machine this is the floor to read against.
+      const floor = await load({ name: "GET /healthz (floor)", url: server.url, connections: 16, duration: 5, rate: RATE, next: () => ({ path: "/healthz" }) });
       const met = result.p99 < TARGET_P99_MS && result.requestsPerSecond >= RATE * 0.95;
-      const rows = [
-        {
-          call: result.name,
-          "evaluations/s": fmt(result.requestsPerSecond, 0),
-          "p50 ms": fmt(result.p50),
-          "p99 ms": fmt(result.p99),
-          "errors+non2xx": result.errors + result.non2xx,
-          target: `p99 < ${TARGET_P99_MS} ms at ${RATE}/s: ${met ? "met" : "MISSED"}`,
-        },
-      ];
+      const rows = [result, floor].map((r) => ({
+        call: r.name,
+        "req/s": fmt(r.requestsPerSecond, 0),
+        "p50 ms": fmt(r.p50),
+        "p99 ms": fmt(r.p99),
+        "errors+non2xx": r.errors + r.non2xx,
+        target: r === result ? `p99 < ${TARGET_P99_MS} ms at ${TARGET_RATE}/s: ${RATE < TARGET_RATE ? "n/a at this pace" : met ? "met" : "MISSED"}` : "",
+      }));
       printTable(`Gate evaluations, four DORA rules, paced at ${RATE}/s on PostgreSQL (${serviceCount} services, ${DAYS} days of history)`, rows);
       return rows;
     } finally {
