@@ -25,6 +25,15 @@ CREATE TABLE "deployment_changes" (
 	"repository_id" bigint,
 	"finished_at" timestamp with time zone NOT NULL,
 	"in_scope" boolean DEFAULT true NOT NULL,
+	"committed_at" timestamp with time zone,
+	"pr_number" integer,
+	"pr_first_commit_at" timestamp with time zone,
+	"pr_opened_at" timestamp with time zone,
+	"pr_merged_at" timestamp with time zone,
+	"lead_time_seconds" double precision GENERATED ALWAYS AS (date_part('epoch', finished_at - committed_at)) STORED,
+	"pr_coding_seconds" double precision GENERATED ALWAYS AS (date_part('epoch', pr_opened_at - pr_first_commit_at)) STORED,
+	"pr_review_seconds" double precision GENERATED ALWAYS AS (date_part('epoch', pr_merged_at - pr_opened_at)) STORED,
+	"pr_deploy_seconds" double precision GENERATED ALWAYS AS (date_part('epoch', finished_at - pr_merged_at)) STORED,
 	CONSTRAINT "deployment_changes_deployment_id_sha_pk" PRIMARY KEY("deployment_id","sha")
 );
 --> statement-breakpoint
@@ -72,6 +81,7 @@ CREATE TABLE "gate_evaluations" (
 	"inputs" jsonb NOT NULL,
 	"override_id" bigint,
 	"caller" text NOT NULL,
+	"caller_token_id" bigint,
 	"retry_after_seconds" bigint,
 	"evaluated_at" timestamp with time zone NOT NULL
 );
@@ -85,6 +95,24 @@ CREATE TABLE "gate_overrides" (
 	"expires_at" timestamp with time zone NOT NULL,
 	"created_by" text NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "gate_protection_requests" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "gate_protection_requests_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"service_id" bigint NOT NULL,
+	"environment" text NOT NULL,
+	"sha" text,
+	"callback_url" text NOT NULL,
+	"installation_id" bigint,
+	"status" text DEFAULT 'pending' NOT NULL,
+	"attempts" integer DEFAULT 0 NOT NULL,
+	"next_attempt_at" timestamp with time zone NOT NULL,
+	"last_comment" text,
+	"last_error" text,
+	"evaluation_ids" bigint[] DEFAULT '{}'::bigint[] NOT NULL,
+	"received_at" timestamp with time zone NOT NULL,
+	"decided_at" timestamp with time zone,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "gates" (
@@ -195,6 +223,7 @@ ALTER TABLE "gate_evaluations" ADD CONSTRAINT "gate_evaluations_gate_id_gates_id
 ALTER TABLE "gate_evaluations" ADD CONSTRAINT "gate_evaluations_service_id_services_id_fk" FOREIGN KEY ("service_id") REFERENCES "public"."services"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "gate_overrides" ADD CONSTRAINT "gate_overrides_gate_id_gates_id_fk" FOREIGN KEY ("gate_id") REFERENCES "public"."gates"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "gate_overrides" ADD CONSTRAINT "gate_overrides_service_id_services_id_fk" FOREIGN KEY ("service_id") REFERENCES "public"."services"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "gate_protection_requests" ADD CONSTRAINT "gate_protection_requests_service_id_services_id_fk" FOREIGN KEY ("service_id") REFERENCES "public"."services"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "incidents" ADD CONSTRAINT "incidents_service_id_services_id_fk" FOREIGN KEY ("service_id") REFERENCES "public"."services"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_integration_id_integrations_id_fk" FOREIGN KEY ("integration_id") REFERENCES "public"."integrations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -204,14 +233,21 @@ ALTER TABLE "services" ADD CONSTRAINT "services_team_id_teams_id_fk" FOREIGN KEY
 CREATE UNIQUE INDEX "changes_repository_sha_key" ON "changes" USING btree ("repository_id","sha");--> statement-breakpoint
 CREATE INDEX "changes_sha_idx" ON "changes" USING btree ("sha");--> statement-breakpoint
 CREATE INDEX "changes_committed_at_idx" ON "changes" USING btree ("committed_at");--> statement-breakpoint
+CREATE INDEX "deployment_changes_lead_time_idx" ON "deployment_changes" USING btree ("service_id","finished_at","lead_time_seconds","deployment_id") WHERE "deployment_changes"."in_scope" and "deployment_changes"."committed_at" is not null;--> statement-breakpoint
+CREATE INDEX "deployment_changes_pull_requests_idx" ON "deployment_changes" USING btree ("service_id","finished_at","pr_coding_seconds","pr_review_seconds","pr_deploy_seconds","deployment_id") WHERE "deployment_changes"."in_scope" and "deployment_changes"."committed_at" is not null and "deployment_changes"."pr_number" is not null;--> statement-breakpoint
 CREATE INDEX "deployment_changes_service_sha_idx" ON "deployment_changes" USING btree ("service_id","sha","finished_at");--> statement-breakpoint
 CREATE INDEX "deployment_changes_sha_idx" ON "deployment_changes" USING btree ("sha");--> statement-breakpoint
 CREATE UNIQUE INDEX "deployments_service_external_id_key" ON "deployments" USING btree ("service_id","external_id");--> statement-breakpoint
 CREATE INDEX "deployments_service_finished_idx" ON "deployments" USING btree ("service_id","finished_at","id");--> statement-breakpoint
 CREATE INDEX "deployments_production_finished_idx" ON "deployments" USING btree ("finished_at","service_id") WHERE "deployments"."is_production";--> statement-breakpoint
 CREATE INDEX "deployments_service_sha_idx" ON "deployments" USING btree ("service_id","sha");--> statement-breakpoint
+CREATE INDEX "deployments_production_stats_idx" ON "deployments" USING btree ("service_id","finished_at","failed","rework","recovered_at") WHERE "deployments"."is_production";--> statement-breakpoint
+CREATE INDEX "deployments_baseline_idx" ON "deployments" USING btree ("service_id") WHERE "deployments"."baseline";--> statement-breakpoint
 CREATE INDEX "gate_evaluations_gate_idx" ON "gate_evaluations" USING btree ("gate_id","evaluated_at");--> statement-breakpoint
+CREATE INDEX "gate_evaluations_gate_id_idx" ON "gate_evaluations" USING btree ("gate_id","id");--> statement-breakpoint
 CREATE INDEX "gate_overrides_lookup_idx" ON "gate_overrides" USING btree ("gate_id","service_id","expires_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "gate_protection_requests_callback_key" ON "gate_protection_requests" USING btree ("callback_url","environment");--> statement-breakpoint
+CREATE INDEX "gate_protection_requests_due_idx" ON "gate_protection_requests" USING btree ("next_attempt_at") WHERE "gate_protection_requests"."status" = 'pending';--> statement-breakpoint
 CREATE UNIQUE INDEX "gates_slug_key" ON "gates" USING btree ("slug");--> statement-breakpoint
 CREATE UNIQUE INDEX "incidents_service_external_id_key" ON "incidents" USING btree ("service_id","external_id");--> statement-breakpoint
 CREATE INDEX "incidents_service_started_idx" ON "incidents" USING btree ("service_id","started_at");--> statement-breakpoint

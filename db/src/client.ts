@@ -125,6 +125,10 @@ async function openPostgres(url: string, poolSize: number, onQuery?: QueryObserv
     max: poolSize,
     onnotice: () => {},
     connect_timeout: 10,
+    // Sluice's statements are short; PostgreSQL's JIT compiles for 0.1-1 s whenever a plan's
+    // estimated cost is high (a service's whole timeline in one derive statement, an org-wide
+    // metric), which costs far more than it saves here.
+    connection: { jit: "off" },
   });
   const db = drizzlePostgres(timed(client, "unsafe", "begin", onQuery), { schema, casing: "snake_case" }) as unknown as Db;
   return {

@@ -4,7 +4,14 @@ import { timestamp } from "../sql-arrays.ts";
 import { serviceRepositoryIds } from "../events/services.ts";
 import { deploymentChanges, deployments, incidents, services } from "../schema/index.ts";
 import { attributeIncidents, deriveBaseline, deriveFailures, deriveRework } from "./outcomes.ts";
-import { type WalkTarget, productionTimeline, releaseFromLater, walkDeployment, walkTargets } from "./walk.ts";
+import {
+  type WalkTarget,
+  productionTimeline,
+  releaseFromLater,
+  walkDeployment,
+  walkExplicitTimeline,
+  walkTargets,
+} from "./walk.ts";
 
 export { WALK_LIMIT } from "./walk.ts";
 
@@ -44,17 +51,29 @@ export async function afterDeploymentWritten(
     const repositoryIds = await serviceRepositoryIds(tx, after.serviceId);
     if (wasProduction && before.finishedAt) {
       // It left or moved in the timeline: everything after its earliest position is re-walked.
+      // Its commits go first: left at the old position they would still count as deployed
+      // there for the deployments walked before it reaches its new one.
+      await tx.delete(deploymentChanges).where(eq(deploymentChanges.deploymentId, after.id));
       const from = earliest(before, after);
       for (const target of await productionTimeline(tx, after.serviceId, from)) {
         await walkDeployment(tx, target, repositoryIds);
       }
-      if (!after.isProduction) {
-        await tx.delete(deploymentChanges).where(eq(deploymentChanges.deploymentId, after.id));
-      }
     } else {
-      // A new entry takes its commits from whichever later deployment had them.
       const [target] = await walkTargets(tx, [after.id]);
-      if (target) await releaseFromLater(tx, target, await walkDeployment(tx, target, repositoryIds));
+      if (target) {
+        const claimed = await walkDeployment(tx, target, repositoryIds);
+        if (target.explicitCommits === null) {
+          // A walked entry claims a commit together with everything behind it that a later
+          // deployment had reached through it: those simply lose what it claimed.
+          await releaseFromLater(tx, target, claimed);
+        } else {
+          // An explicit list claims commits without their ancestors, so a later walk that went
+          // through them now stops there and reaches less: later deployments walk again, in order.
+          for (const later of await productionTimeline(tx, after.serviceId, target)) {
+            if (later.id !== target.id) await walkDeployment(tx, later, repositoryIds);
+          }
+        }
+      }
     }
   }
 
@@ -198,17 +217,23 @@ export async function rederiveService(tx: Executor, serviceId: number): Promise<
     .from(deployments)
     .where(eq(deployments.serviceId, serviceId));
   for (const { environment } of environments) {
+    const isProduction = sql`${deployments.status} = 'success' and ${deployments.finishedAt} is not null and ${production.test(environment)}`;
     await tx
       .update(deployments)
-      .set({
-        isProduction: sql`${deployments.status} = 'success' and ${deployments.finishedAt} is not null and ${production.test(environment)}`,
-      })
-      .where(and(eq(deployments.serviceId, serviceId), eq(deployments.environment, environment)));
+      .set({ isProduction })
+      .where(
+        and(
+          eq(deployments.serviceId, serviceId),
+          eq(deployments.environment, environment),
+          sql`${deployments.isProduction} is distinct from (${isProduction})`,
+        ),
+      );
   }
   await tx.delete(deploymentChanges).where(eq(deploymentChanges.serviceId, serviceId));
   const repositoryIds = await serviceRepositoryIds(tx, serviceId);
   const timeline: WalkTarget[] = await productionTimeline(tx, serviceId);
-  for (const target of timeline) await walkDeployment(tx, target, repositoryIds);
+  if (timeline.every((target) => target.explicitCommits !== null)) await walkExplicitTimeline(tx, serviceId, repositoryIds);
+  else for (const target of timeline) await walkDeployment(tx, target, repositoryIds);
   await attributeIncidents(tx, { serviceId, since: null });
   await deriveFailures(tx, serviceId, null);
   await deriveRework(tx, serviceId, null);

@@ -47,7 +47,9 @@ export async function attributeIncidents(
  */
 export async function deriveFailures(tx: Executor, serviceId: number, since: Date | null): Promise<void> {
   await tx.execute(sql`
-    with prod as (
+    -- not materialized: the lateral lookups below then use the deployments indexes instead of
+    -- scanning the whole timeline once per deployment (quadratic on a full rederive)
+    with prod as not materialized (
       select id, sha, finished_at, external_id, rollback, fixes_ref
       from deployments where service_id = ${serviceId} and is_production
     ),
@@ -80,16 +82,26 @@ export async function deriveFailures(tx: Executor, serviceId: number, since: Dat
         select d_id, r_id, r_fin, r_ext from flagged
       ) x order by x.d_id, x.r_fin, x.r_ext
     ),
+    -- a fix-forward fixes an earlier deployment (SPEC 4: "a later deployment names it"); one
+    -- naming a deployment that finished after it fixes nothing, whatever order they arrive in
     fix_targets as (
       select r.id as r_id, r.finished_at, r.external_id,
         case when r.fixes_ref ? 'id' then (
-          select p.id from prod p where p.id = (r.fixes_ref->>'id')::bigint)
-        else (
           select p.id from prod p
-          where starts_with(p.sha, r.fixes_ref->>'sha') and (p.finished_at, p.external_id) < (r.finished_at, r.external_id)
-          order by p.finished_at desc, p.external_id desc limit 1)
+          where p.id = (r.fixes_ref->>'id')::bigint and (p.finished_at, p.external_id) < (r.finished_at, r.external_id))
+        else (
+          select x.id from (
+            select p.id, p.finished_at, p.external_id from prod p
+            where p.sha = r.fixes_ref->>'sha' and (p.finished_at, p.external_id) < (r.finished_at, r.external_id)
+            union all
+            -- an abbreviated sha: a prefix scan, skipped (one-time filter) for full ones
+            select p.id, p.finished_at, p.external_id from prod p
+            where length(r.fixes_ref->>'sha') not in (40, 64) and starts_with(p.sha, r.fixes_ref->>'sha')
+              and p.sha <> r.fixes_ref->>'sha' and (p.finished_at, p.external_id) < (r.finished_at, r.external_id)
+          ) x order by x.finished_at desc, x.external_id desc limit 1)
         end as d_id
-      from prod r where r.fixes_ref is not null
+      -- a fixer finishes after what it fixes: fixers before since fix nothing re-derived here
+      from prod r where r.fixes_ref is not null and ${inRange(sql`r.finished_at`, since)}
     ),
     fixed as (
       select distinct on (d_id) d_id, r_id from fix_targets where d_id is not null
@@ -113,22 +125,31 @@ export async function deriveFailures(tx: Executor, serviceId: number, since: Dat
       left join deployments rbd on rbd.id = rb.r_id
       left join deployments fxd on fxd.id = fx.r_id
       where d.service_id = ${serviceId} and (d.finished_at is null or ${inRange(sql`d.finished_at`, since)})
+    ),
+    derived as (
+      select o.id, o.fixes_id as fixes_deployment_id,
+        case when o.is_production then o.rolled_back_by end as rolled_back_by,
+        case when o.is_production then o.fixed_by end as fixed_by,
+        o.is_production and (o.has_incidents or o.rolled_back_by is not null or o.fixed_by is not null or o.marked_failed) as failed,
+        case when not o.is_production then '{}'::text[] else array_remove(array[
+          case when o.has_incidents then 'incident' end,
+          case when o.rolled_back_by is not null then 'rolled_back' end,
+          case when o.fixed_by is not null then 'fixed' end,
+          case when o.marked_failed then 'marked' end]::text[], null) end as failure_reasons,
+        case
+          when not o.is_production then null
+          when o.has_incidents then case when o.open = 0 then o.last_resolved end
+          else least(o.rolled_back_at, o.fixed_at) end as recovered_at
+      from outcome o
     )
+    -- rows whose outcome did not change are left alone: no dead tuple, no index churn
     update deployments d set
-      fixes_deployment_id = o.fixes_id,
-      rolled_back_by = case when o.is_production then o.rolled_back_by end,
-      fixed_by = case when o.is_production then o.fixed_by end,
-      failed = o.is_production and (o.has_incidents or o.rolled_back_by is not null or o.fixed_by is not null or o.marked_failed),
-      failure_reasons = case when not o.is_production then '{}'::text[] else array_remove(array[
-        case when o.has_incidents then 'incident' end,
-        case when o.rolled_back_by is not null then 'rolled_back' end,
-        case when o.fixed_by is not null then 'fixed' end,
-        case when o.marked_failed then 'marked' end]::text[], null) end,
-      recovered_at = case
-        when not o.is_production then null
-        when o.has_incidents then case when o.open = 0 then o.last_resolved end
-        else least(o.rolled_back_at, o.fixed_at) end
-    from outcome o where d.id = o.id`);
+      fixes_deployment_id = n.fixes_deployment_id, rolled_back_by = n.rolled_back_by, fixed_by = n.fixed_by,
+      failed = n.failed, failure_reasons = n.failure_reasons, recovered_at = n.recovered_at
+    from derived n
+    where d.id = n.id
+      and (d.fixes_deployment_id, d.rolled_back_by, d.fixed_by, d.failed, d.failure_reasons, d.recovered_at)
+        is distinct from (n.fixes_deployment_id, n.rolled_back_by, n.fixed_by, n.failed, n.failure_reasons, n.recovered_at)`);
 }
 
 /**
@@ -158,7 +179,10 @@ export async function deriveRework(tx: Executor, serviceId: number, since: Date 
     update deployments d set
       rework = o.is_production and cardinality(o.reasons) > 0,
       rework_reasons = case when o.is_production then o.reasons else '{}'::text[] end
-    from outcome o where d.id = o.id`);
+    from outcome o
+    where d.id = o.id
+      and (d.rework, d.rework_reasons) is distinct from
+        (o.is_production and cardinality(o.reasons) > 0, case when o.is_production then o.reasons else '{}'::text[] end)`);
 }
 
 /** The baseline: the service's first production deployment (docs/metrics.md "Baseline deployment"). */
@@ -168,5 +192,6 @@ export async function deriveBaseline(tx: Executor, serviceId: number): Promise<v
       select id from deployments where service_id = ${serviceId} and is_production
       order by finished_at, external_id limit 1)
     update deployments d set baseline = coalesce(d.id = (select id from first), false)
-    where d.service_id = ${serviceId} and (d.baseline or d.id = (select id from first))`);
+    where d.service_id = ${serviceId} and (d.baseline or d.id = (select id from first))
+      and d.baseline <> coalesce(d.id = (select id from first), false)`);
 }

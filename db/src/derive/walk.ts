@@ -55,21 +55,55 @@ export async function walkDeployment(tx: Executor, target: WalkTarget, repositor
   // is walked through but is not one of the service's changes. Unknown files count.
   const inserted = await rows<{ sha: string }>(
     tx,
-    sql`insert into deployment_changes (deployment_id, service_id, sha, repository_id, finished_at, in_scope)
+    sql`insert into deployment_changes (deployment_id, service_id, sha, repository_id, finished_at, in_scope,
+          committed_at, pr_number, pr_first_commit_at, pr_opened_at, pr_merged_at)
         select ${target.id}, ${target.serviceId}, r.sha, c.repository_id, ${timestamp(target.finishedAt)},
           c.files is null or exists (
             select 1 from service_repositories sr
             where sr.service_id = ${target.serviceId} and sr.repository_id = c.repository_id
-              and (sr.path_prefix = '' or exists (select 1 from unnest(c.files) f where starts_with(f, sr.path_prefix))))
+              and (sr.path_prefix = '' or exists (select 1 from unnest(c.files) f where starts_with(f, sr.path_prefix)))),
+          c.committed_at, c.pr_number, c.pr_first_commit_at, c.pr_opened_at, c.pr_merged_at
         from (${reached}) r
         left join lateral (
-          select c.repository_id, c.files from changes c
+          select c.repository_id, c.files, c.committed_at, c.pr_number, c.pr_first_commit_at, c.pr_opened_at, c.pr_merged_at
+          from changes c
           where c.sha = r.sha and c.repository_id = any(${repos})
           order by c.repository_id limit 1
         ) c on true
         returning sha`,
   );
   return inserted.map((row) => row.sha);
+}
+
+/**
+ * The walk of a whole timeline in one statement, for a service whose production deployments
+ * all listed their commits: each listed commit belongs to the first deployment, in timeline
+ * order, that lists it, which is what walking them one by one gives.
+ */
+export async function walkExplicitTimeline(tx: Executor, serviceId: number, repositoryIds: number[]): Promise<void> {
+  const repos = bigintArray(repositoryIds);
+  await tx.execute(
+    sql`insert into deployment_changes (deployment_id, service_id, sha, repository_id, finished_at, in_scope,
+          committed_at, pr_number, pr_first_commit_at, pr_opened_at, pr_merged_at)
+        select f.id, ${serviceId}, f.sha, c.repository_id, f.finished_at,
+          c.files is null or exists (
+            select 1 from service_repositories sr
+            where sr.service_id = ${serviceId} and sr.repository_id = c.repository_id
+              and (sr.path_prefix = '' or exists (select 1 from unnest(c.files) f where starts_with(f, sr.path_prefix)))),
+          c.committed_at, c.pr_number, c.pr_first_commit_at, c.pr_opened_at, c.pr_merged_at
+        from (
+          select distinct on (x.sha) d.id, d.finished_at, x.sha
+          from deployments d cross join lateral unnest(d.explicit_commits) as x(sha)
+          where d.service_id = ${serviceId} and d.is_production
+          order by x.sha, d.finished_at, d.external_id
+        ) f
+        left join lateral (
+          select c.repository_id, c.files, c.committed_at, c.pr_number, c.pr_first_commit_at, c.pr_opened_at, c.pr_merged_at
+          from changes c
+          where c.sha = f.sha and c.repository_id = any(${repos})
+          order by c.repository_id limit 1
+        ) c on true`,
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { afterChangeWritten, servicesHoldingRepository } from "../derive/index.ts";
-import { changes } from "../schema/index.ts";
+import { changes, deploymentChanges } from "../schema/index.ts";
 import { lockServices } from "./services.ts";
 
 export interface ChangeInput {
@@ -70,5 +70,32 @@ export async function recordChange(
     row.parents.length !== existing.parents.length ||
     (row.files?.length ?? -1) !== (existing.files?.length ?? -1);
   if (graphChanged) await afterChangeWritten(tx, input.repositoryId, input.sha);
+  else if (existing && timesChanged(existing, row)) await copyTimes(tx, row);
   return { change: row, created: !existing };
+}
+
+const sameTime = (a: Date | null, b: Date | null) => a?.getTime() === b?.getTime();
+
+function timesChanged(before: ChangeRow, after: ChangeRow): boolean {
+  return (
+    !sameTime(before.committedAt, after.committedAt) ||
+    before.prNumber !== after.prNumber ||
+    !sameTime(before.prFirstCommitAt, after.prFirstCommitAt) ||
+    !sameTime(before.prOpenedAt, after.prOpenedAt) ||
+    !sameTime(before.prMergedAt, after.prMergedAt)
+  );
+}
+
+/** deployment_changes carries copies of these times for the metric queries: keep them equal. */
+async function copyTimes(tx: Executor, row: ChangeRow): Promise<void> {
+  await tx
+    .update(deploymentChanges)
+    .set({
+      committedAt: row.committedAt,
+      prNumber: row.prNumber,
+      prFirstCommitAt: row.prFirstCommitAt,
+      prOpenedAt: row.prOpenedAt,
+      prMergedAt: row.prMergedAt,
+    })
+    .where(and(eq(deploymentChanges.repositoryId, row.repositoryId), eq(deploymentChanges.sha, row.sha)));
 }

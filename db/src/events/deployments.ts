@@ -47,15 +47,25 @@ export function derivedExternalId(input: Pick<DeploymentInput, "environment" | "
 
 /**
  * Status updates arrive out of order (a GitHub "in_progress" after "success"), so a status
- * never moves back from a terminal one; between two terminal ones the later finish wins.
+ * never moves back from a terminal one; between two terminal ones the later finish wins,
+ * status and finish time together (a re-run reports a new finish), and on equal finish times
+ * the greater status name, so that the result never depends on which arrived last.
  */
-function mergeStatus(existing: DeploymentRow, input: DeploymentInput, finishedAt: Date | null) {
+function mergeOutcome(
+  existing: DeploymentRow,
+  input: DeploymentInput,
+  now: Date,
+): { status: DeploymentStatus; finishedAt: Date | null } {
   const incoming = rank(input.status);
   const current = rank(existing.status);
-  if (incoming > current) return input.status;
-  if (incoming < current) return existing.status;
-  if (incoming === 2 && existing.finishedAt && finishedAt && finishedAt < existing.finishedAt) return existing.status;
-  return input.status;
+  const given = input.finishedAt ?? null;
+  if (incoming < current) return { status: existing.status, finishedAt: existing.finishedAt ?? given };
+  if (incoming === 2 && current === 2 && existing.finishedAt && given) {
+    const gap = given.getTime() - existing.finishedAt.getTime();
+    const newer = gap > 0 || (gap === 0 && input.status >= existing.status);
+    return newer ? { status: input.status, finishedAt: given } : { status: existing.status, finishedAt: existing.finishedAt };
+  }
+  return { status: input.status, finishedAt: given ?? existing.finishedAt ?? (incoming === 2 ? now : null) };
 }
 
 export const snapshot = (row: DeploymentRow): DeploymentSnapshot => ({
@@ -98,9 +108,9 @@ export async function recordDeployment(
     explicitCommits = [...new Set(input.commits.map((c) => c.sha))];
   }
 
-  const terminal = TERMINAL.has(input.status);
-  const finishedAt = input.finishedAt ?? existing?.finishedAt ?? (terminal ? now : null);
-  const status = existing ? mergeStatus(existing, input, finishedAt) : input.status;
+  const { status, finishedAt } = existing
+    ? mergeOutcome(existing, input, now)
+    : { status: input.status, finishedAt: input.finishedAt ?? (TERMINAL.has(input.status) ? now : null) };
   const startedAt =
     existing?.startedAt && input.startedAt
       ? new Date(Math.min(existing.startedAt.getTime(), input.startedAt.getTime()))
@@ -113,7 +123,7 @@ export async function recordDeployment(
     sha: input.sha,
     status,
     startedAt,
-    finishedAt: status === "success" || TERMINAL.has(status) ? finishedAt : (input.finishedAt ?? existing?.finishedAt ?? null),
+    finishedAt,
     source: existing?.source ?? input.source,
     externalId,
     url: input.url ?? existing?.url ?? null,

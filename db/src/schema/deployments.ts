@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, index, jsonb, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt } from "./columns.ts";
 import { services } from "./services.ts";
 
@@ -65,13 +65,24 @@ export const deployments = pgTable(
       .on(t.finishedAt, t.serviceId)
       .where(sql`${t.isProduction}`),
     index("deployments_service_sha_idx").on(t.serviceId, t.sha),
+    // The metric queries read these columns of production deployments by service and time
+    // from the index alone (index-only scans; docs/metrics.md).
+    index("deployments_production_stats_idx")
+      .on(t.serviceId, t.finishedAt, t.failed, t.rework, t.recoveredAt)
+      .where(sql`${t.isProduction}`),
+    // Lead time leaves out baseline deployments' changes: the metric queries look them up here.
+    index("deployments_baseline_idx")
+      .on(t.serviceId)
+      .where(sql`${t.baseline}`),
   ],
 );
 
 /**
  * The commits that reached production for the first time with a deployment (SPEC 4,
  * "changes of a deployment"). Per service the sets are disjoint; finished_at and
- * service_id are copied here so the walk's "already deployed?" test is one index probe.
+ * service_id are copied here so the walk's "already deployed?" test is one index probe,
+ * and the commit's times are copied so lead time is read from this table alone (the metric
+ * queries scan hundreds of thousands of rows; a join to changes per row would dominate).
  */
 export const deploymentChanges = pgTable(
   "deployment_changes",
@@ -86,9 +97,33 @@ export const deploymentChanges = pgTable(
     finishedAt: timestamptz("finished_at").notNull(),
     /** False for a commit outside the service's path_prefix: walked through, not counted. */
     inScope: boolean("in_scope").notNull().default(true),
+    // Copies of the commit's changes row (kept in step by recordChange); null while unknown.
+    committedAt: timestamptz("committed_at"),
+    prNumber: integer("pr_number"),
+    prFirstCommitAt: timestamptz("pr_first_commit_at"),
+    prOpenedAt: timestamptz("pr_opened_at"),
+    prMergedAt: timestamptz("pr_merged_at"),
+    // Lead time and its pull request stages in seconds (docs/metrics.md), computed by PostgreSQL
+    // whenever the times above change, so the metric queries sort stored numbers.
+    leadTimeSeconds: doublePrecision("lead_time_seconds").generatedAlwaysAs(
+      sql`date_part('epoch', finished_at - committed_at)`,
+    ),
+    prCodingSeconds: doublePrecision("pr_coding_seconds").generatedAlwaysAs(
+      sql`date_part('epoch', pr_opened_at - pr_first_commit_at)`,
+    ),
+    prReviewSeconds: doublePrecision("pr_review_seconds").generatedAlwaysAs(sql`date_part('epoch', pr_merged_at - pr_opened_at)`),
+    prDeploySeconds: doublePrecision("pr_deploy_seconds").generatedAlwaysAs(sql`date_part('epoch', finished_at - pr_merged_at)`),
   },
   (t) => [
     primaryKey({ columns: [t.deploymentId, t.sha] }),
+    // Lead time and its pull request breakdown are read from these alone (index-only scans):
+    // an org-wide 90 days is some 450,000 changes.
+    index("deployment_changes_lead_time_idx")
+      .on(t.serviceId, t.finishedAt, t.leadTimeSeconds, t.deploymentId)
+      .where(sql`${t.inScope} and ${t.committedAt} is not null`),
+    index("deployment_changes_pull_requests_idx")
+      .on(t.serviceId, t.finishedAt, t.prCodingSeconds, t.prReviewSeconds, t.prDeploySeconds, t.deploymentId)
+      .where(sql`${t.inScope} and ${t.committedAt} is not null and ${t.prNumber} is not null`),
     index("deployment_changes_service_sha_idx").on(t.serviceId, t.sha, t.finishedAt),
     index("deployment_changes_sha_idx").on(t.sha),
   ],

@@ -1,4 +1,5 @@
-import { bigint, boolean, index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigint, boolean, index, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt } from "./columns.ts";
 import { services } from "./services.ts";
 
@@ -65,8 +66,54 @@ export const gateEvaluations = pgTable(
     inputs: jsonb("inputs").$type<Record<string, unknown>>().notNull(),
     overrideId: bigint("override_id", { mode: "number" }),
     caller: text("caller").notNull(),
+    /** The API token that asked; null for SLUICE_ADMIN_TOKEN and for GitHub protection rules. */
+    callerTokenId: bigint("caller_token_id", { mode: "number" }),
     retryAfterSeconds: bigint("retry_after_seconds", { mode: "number" }),
     evaluatedAt: timestamptz("evaluated_at").notNull(),
   },
-  (t) => [index("gate_evaluations_gate_idx").on(t.gateId, t.evaluatedAt)],
+  (t) => [
+    index("gate_evaluations_gate_idx").on(t.gateId, t.evaluatedAt),
+    // The audit list pages newest first by id within one gate.
+    index("gate_evaluations_gate_id_idx").on(t.gateId, t.id),
+  ],
+);
+
+export type ProtectionRequestStatus = "pending" | "approved" | "rejected" | "failed" | "expired";
+
+/**
+ * A GitHub deployment protection rule waiting for Sluice's verdict. Kept until GitHub has
+ * been answered, so a pending gate is re-evaluated (by any replica) until it decides.
+ */
+export const gateProtectionRequests = pgTable(
+  "gate_protection_requests",
+  {
+    id: id(),
+    serviceId: bigint("service_id", { mode: "number" })
+      .notNull()
+      .references(() => services.id, { onDelete: "cascade" }),
+    environment: text("environment").notNull(),
+    sha: text("sha"),
+    callbackUrl: text("callback_url").notNull(),
+    installationId: bigint("installation_id", { mode: "number" }),
+    status: text("status").$type<ProtectionRequestStatus>().notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    /** When a replica may next claim it; claiming pushes it forward (a lease). */
+    nextAttemptAt: timestamptz("next_attempt_at").notNull(),
+    /** The last status report sent, so an unchanged pending verdict is not re-posted. */
+    lastComment: text("last_comment"),
+    lastError: text("last_error"),
+    evaluationIds: bigint("evaluation_ids", { mode: "number" })
+      .array()
+      .notNull()
+      .default(sql`'{}'::bigint[]`),
+    receivedAt: timestamptz("received_at").notNull(),
+    decidedAt: timestamptz("decided_at"),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("gate_protection_requests_callback_key").on(t.callbackUrl, t.environment),
+    index("gate_protection_requests_due_idx")
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+  ],
 );

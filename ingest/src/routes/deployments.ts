@@ -125,12 +125,11 @@ async function changeStats(db: Executor, ids: number[]) {
   if (ids.length === 0) return new Map<number, { changes: number; median: number | null; max: number | null }>();
   const found = await rows<{ id: number; changes: number; median: number | null; max: number | null }>(
     db,
+    // lead_time_seconds is the same stored column the metric queries read (docs/metrics.md)
     sql`select dc.deployment_id::int as id, count(*) filter (where dc.in_scope)::int as changes,
-          percentile_cont(0.5) within group (order by extract(epoch from dc.finished_at - c.committed_at))
-            filter (where dc.in_scope and c.committed_at is not null)::float8 as median,
-          max(extract(epoch from dc.finished_at - c.committed_at)) filter (where dc.in_scope)::float8 as max
+          percentile_cont(0.5) within group (order by dc.lead_time_seconds) filter (where dc.in_scope)::float8 as median,
+          max(dc.lead_time_seconds) filter (where dc.in_scope)::float8 as max
         from deployment_changes dc
-        left join changes c on c.repository_id = dc.repository_id and c.sha = dc.sha
         where dc.deployment_id in (${sql.join(
           ids.map((id) => sql`${id}`),
           sql`, `,
@@ -369,7 +368,7 @@ deploymentsRouter.openapi(
     }>(
       db,
       sql`select dc.sha, r.name as repository, to_char(c.committed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as committed_at,
-            c.author, c.message, dc.in_scope, extract(epoch from dc.finished_at - c.committed_at)::float8 as lead,
+            c.author, c.message, dc.in_scope, dc.lead_time_seconds as lead,
             c.pr_number, to_char(c.pr_opened_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as pr_opened_at,
             to_char(c.pr_merged_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as pr_merged_at, c.pr_url
           from deployment_changes dc
