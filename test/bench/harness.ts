@@ -70,7 +70,13 @@ export async function benchServer(kind: "postgres" | "pglite"): Promise<{ server
     const { join } = await import("node:path");
     const dir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
     const server = await startServer({ SLUICE_DATA_DIR: dir, ...BENCH_ENV });
-    return { server, close: async () => void (await server.stop(), rmSync(dir, { recursive: true, force: true })) };
+    return {
+      server,
+      close: async () => {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const database = await createEmptyPostgresDatabase(benchDatabaseUrl());
   const server = await startServer({
