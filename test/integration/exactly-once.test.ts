@@ -12,6 +12,7 @@ const SCALE = process.env.SLUICE_SOAK ? 10 : 1;
 const ADMIN = "once-admin-token-0123456789";
 const headers = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
 const sha = (n: number) => n.toString(16).padStart(40, "0");
+const SERVICES = ["a", "b", "c", "d", "e", "f", "g", "h"];
 
 async function pool<T>(items: T[], workers: number, work: (item: T) => Promise<void>) {
   let next = 0;
@@ -61,7 +62,7 @@ function delivery(target: { url: string; secret: string }, id: number) {
 
 async function hammer(servers: RunningServer[], volume: { calls: number; deliveries: number }) {
   const [first] = servers as [RunningServer];
-  for (const slug of ["a", "b", "c", "d"]) {
+  for (const slug of SERVICES) {
     await fetch(`${first.url}/api/v1/services`, { method: "POST", headers, body: JSON.stringify({ slug }) });
   }
   const target = await integration(first);
@@ -80,7 +81,7 @@ async function hammer(servers: RunningServer[], volume: { calls: number; deliver
       const response = await fetch(`${server.url}/api/v1/deployments`, {
         method: "POST",
         headers,
-        body: JSON.stringify({ service: ["a", "b", "c", "d"][i % 4], environment: "production", sha: sha(i + 1), external_id: `e-${i}`, finished_at: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString() }),
+        body: JSON.stringify({ service: SERVICES[i % SERVICES.length], environment: "production", sha: sha(i + 1), external_id: `e-${i}`, finished_at: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString() }),
       });
       if (response.status >= 500) serverErrors.push(response.status);
       if (response.ok) acknowledged.add(`e-${i}`);
@@ -115,7 +116,7 @@ describe("exactly once under concurrency", () => {
     const server = await startServer({ SLUICE_DATA_DIR: dir, SLUICE_ADMIN_TOKEN: ADMIN, SLUICE_WEBHOOK_RATE_LIMIT_PER_MINUTE: "0" });
     try {
       // One embedded database serializes every transaction: a smaller volume, the same checks.
-      await hammer([server], { calls: 250, deliveries: 100 });
+      await hammer([server], { calls: 200, deliveries: 100 });
     } catch (error) {
       console.error("server output:\n", server.output().slice(-3000), "exit:", server.process.exitCode);
       throw error;
@@ -130,7 +131,7 @@ describe("exactly once under concurrency", () => {
     const env = { DATABASE_URL: database.url, SLUICE_ADMIN_TOKEN: ADMIN, SLUICE_WEBHOOK_RATE_LIMIT_PER_MINUTE: "0" };
     const servers = await Promise.all([startServer(env), startServer(env)]);
     try {
-      await hammer(servers, { calls: 800, deliveries: 300 });
+      await hammer(servers, { calls: 400, deliveries: 200 });
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
       await database.drop();
