@@ -68,6 +68,19 @@ CREATE TABLE "deployments" (
 	"rework_reasons" text[] DEFAULT '{}'::text[] NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "derivation_queue" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "derivation_queue_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"service_id" bigint NOT NULL,
+	"kind" text NOT NULL,
+	"deployment_id" bigint,
+	"before" jsonb,
+	"repository_id" bigint,
+	"sha" text,
+	"incident_id" bigint,
+	"previous_deployment_id" bigint,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "gate_evaluations" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "gate_evaluations_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"gate_id" bigint NOT NULL,
@@ -219,6 +232,7 @@ CREATE TABLE "teams" (
 ALTER TABLE "changes" ADD CONSTRAINT "changes_repository_id_repositories_id_fk" FOREIGN KEY ("repository_id") REFERENCES "public"."repositories"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "deployment_changes" ADD CONSTRAINT "deployment_changes_deployment_id_deployments_id_fk" FOREIGN KEY ("deployment_id") REFERENCES "public"."deployments"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "deployments" ADD CONSTRAINT "deployments_service_id_services_id_fk" FOREIGN KEY ("service_id") REFERENCES "public"."services"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "derivation_queue" ADD CONSTRAINT "derivation_queue_service_id_services_id_fk" FOREIGN KEY ("service_id") REFERENCES "public"."services"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "gate_evaluations" ADD CONSTRAINT "gate_evaluations_gate_id_gates_id_fk" FOREIGN KEY ("gate_id") REFERENCES "public"."gates"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "gate_evaluations" ADD CONSTRAINT "gate_evaluations_service_id_services_id_fk" FOREIGN KEY ("service_id") REFERENCES "public"."services"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "gate_overrides" ADD CONSTRAINT "gate_overrides_gate_id_gates_id_fk" FOREIGN KEY ("gate_id") REFERENCES "public"."gates"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -243,6 +257,9 @@ CREATE INDEX "deployments_production_finished_idx" ON "deployments" USING btree 
 CREATE INDEX "deployments_service_sha_idx" ON "deployments" USING btree ("service_id","sha");--> statement-breakpoint
 CREATE INDEX "deployments_production_stats_idx" ON "deployments" USING btree ("service_id","finished_at","failed","rework","recovered_at") WHERE "deployments"."is_production";--> statement-breakpoint
 CREATE INDEX "deployments_baseline_idx" ON "deployments" USING btree ("service_id") WHERE "deployments"."baseline";--> statement-breakpoint
+CREATE INDEX "derivation_queue_service_idx" ON "derivation_queue" USING btree ("service_id","id");--> statement-breakpoint
+CREATE INDEX "derivation_queue_deployment_idx" ON "derivation_queue" USING btree ("deployment_id");--> statement-breakpoint
+CREATE INDEX "derivation_queue_incident_idx" ON "derivation_queue" USING btree ("incident_id");--> statement-breakpoint
 CREATE INDEX "gate_evaluations_gate_idx" ON "gate_evaluations" USING btree ("gate_id","evaluated_at");--> statement-breakpoint
 CREATE INDEX "gate_evaluations_gate_id_idx" ON "gate_evaluations" USING btree ("gate_id","id");--> statement-breakpoint
 CREATE INDEX "gate_overrides_lookup_idx" ON "gate_overrides" USING btree ("gate_id","service_id","expires_at");--> statement-breakpoint

@@ -120,6 +120,41 @@ async function openPglite(dataDir: string, onQuery?: QueryObserver): Promise<Dat
   };
 }
 
+/**
+ * drizzle sends every statement unprepared, so PostgreSQL parses and plans it on every
+ * call: for the derivation statements that is most of their cost. This prepares them on
+ * each connection instead (postgres.js caches them by text). Statements with long
+ * parameter lists (an IN list, an explicit commit list) vary in text with their length and
+ * stay unprepared, so the cache stays small.
+ */
+function prepared(client: postgres.Sql): postgres.Sql {
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(object, property, receiver) {
+        const value = Reflect.get(object, property, receiver);
+        if (typeof value !== "function") return value;
+        if (property === "unsafe") {
+          return (query: string, args: unknown[] = [], options: { prepare?: boolean } = {}) =>
+            value.call(object, query, args, {
+              ...options,
+              prepare: options.prepare === true || (args.length > 0 && args.length <= MAX_PREPARED_PARAMETERS),
+            });
+        }
+        if (property === "begin") {
+          return (...args: unknown[]) =>
+            value.apply(
+              object,
+              args.map((arg) => (typeof arg === "function" ? (tx: object, ...more: unknown[]) => arg(wrap(tx), ...more) : arg)),
+            );
+        }
+        return value;
+      },
+    });
+  return wrap(client);
+}
+
+const MAX_PREPARED_PARAMETERS = 64;
+
 async function openPostgres(url: string, poolSize: number, onQuery?: QueryObserver): Promise<Database> {
   const client = postgres(url, {
     max: poolSize,
@@ -130,7 +165,7 @@ async function openPostgres(url: string, poolSize: number, onQuery?: QueryObserv
     // metric), which costs far more than it saves here.
     connection: { jit: "off" },
   });
-  const db = drizzlePostgres(timed(client, "unsafe", "begin", onQuery), { schema, casing: "snake_case" }) as unknown as Db;
+  const db = drizzlePostgres(timed(prepared(client), "unsafe", "begin", onQuery), { schema, casing: "snake_case" }) as unknown as Db;
   return {
     db,
     kind: "postgres",

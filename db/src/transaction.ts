@@ -1,4 +1,5 @@
-import type { Db, Tx } from "./client.ts";
+import { PgTransaction } from "drizzle-orm/pg-core";
+import type { Db, Executor, Tx } from "./client.ts";
 
 /** SQLSTATEs worth one more try: serialization failure, deadlock, and a lost insert race. */
 const RETRYABLE = new Set(["40001", "40P01", "23505"]);
@@ -26,4 +27,9 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, attem
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
     }
   }
+}
+
+/** fn inside the caller's transaction when it has one, else in a transaction of its own. */
+export function inTransactionOf<T>(executor: Executor, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return executor instanceof PgTransaction ? fn(executor as Tx) : inTransaction(executor as Db, fn);
 }

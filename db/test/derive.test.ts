@@ -4,12 +4,15 @@ import {
   type Database,
   deploymentChanges,
   deployments,
+  derivationQueue,
+  incidents,
   inTransaction,
   recordChange,
   recordDeployment,
   recordIncident,
   rows,
   servicesForRepository,
+  settleDerivation,
 } from "../src/index.ts";
 import { createTestDatabase } from "../src/testing.ts";
 
@@ -30,12 +33,19 @@ describe("ingest-time derivation", () => {
   });
   afterAll(() => database.close());
 
+  // Each event derived before the next arrives; the batched case has its own test below.
+  const write = async <T>(fn: (tx: Parameters<Parameters<typeof inTransaction>[1]>[0]) => Promise<T>) => {
+    const result = await inTransaction(database.db, fn);
+    await settleDerivation(database.db);
+    return result;
+  };
+
   const push = (n: number, parent: number, at: string) =>
-    inTransaction(database.db, (tx) =>
+    write((tx) =>
       recordChange(tx, { repositoryId, sha: sha(n), committedAt: t(at), parents: [sha(parent)] }),
     );
   const deploy = (externalId: string, n: number, at: string, extra: Record<string, unknown> = {}) =>
-    inTransaction(database.db, (tx) =>
+    write((tx) =>
       recordDeployment(
         tx,
         { serviceId, environment: "production", sha: sha(n), status: "success", finishedAt: t(at), source: "api", externalId, ...extra },
@@ -73,14 +83,15 @@ describe("ingest-time derivation", () => {
   });
 
   test("an incident is attributed to the latest production deployment before it", async () => {
-    const result = await inTransaction(database.db, (tx) =>
+    const result = await write((tx) =>
       recordIncident(tx, { serviceId, externalId: "inc-1", source: "api", startedAt: t("11:45:00") }, t("12:00:00")),
     );
     const [latest] = await database.db.select().from(deployments).where(eq(deployments.externalId, "d4"));
-    expect(result.incident.deploymentId).toBe(latest?.id);
+    const [incident] = await database.db.select().from(incidents).where(eq(incidents.id, result.incident.id));
+    expect(incident?.deploymentId).toBe(latest?.id);
     expect(latest?.failed).toBe(true);
     expect(latest?.recoveredAt).toBeNull();
-    await inTransaction(database.db, (tx) =>
+    await write((tx) =>
       recordIncident(
         tx,
         { serviceId, externalId: "inc-1", source: "api", startedAt: t("11:45:00"), resolvedAt: t("12:15:00") },
@@ -89,5 +100,56 @@ describe("ingest-time derivation", () => {
     );
     const [after] = await database.db.select().from(deployments).where(eq(deployments.externalId, "d4"));
     expect(after?.recoveredAt?.toISOString()).toBe(t("12:15:00").toISOString());
+  });
+
+  test("a batch of queued writes derives to what deriving each write at once gives", async () => {
+    // The same history twice, on two services: once derived after every write, once
+    // written whole (out of order, with updates to the same rows) and derived in one pass.
+    const history = async (service: number, settleEach: boolean) => {
+      const run = async <T>(fn: (tx: Parameters<Parameters<typeof inTransaction>[1]>[0]) => Promise<T>) => {
+        const result = await inTransaction(database.db, fn);
+        if (settleEach) await settleDerivation(database.db);
+        return result;
+      };
+      const d = (externalId: string, n: number, at: string, extra: Record<string, unknown> = {}) =>
+        run((tx) =>
+          recordDeployment(
+            tx,
+            { serviceId: service, environment: "production", sha: sha(n), status: "success", finishedAt: t(at), source: "api", externalId, ...extra },
+            t("23:59:00"),
+          ),
+        );
+      await d("b3", 23, "15:00:00");
+      await d("b1", 21, "13:00:00");
+      await run((tx) => recordIncident(tx, { serviceId: service, externalId: "x1", source: "api", startedAt: t("15:30:00") }, t("16:00:00")));
+      await d("b2", 22, "14:00:00", { status: "in_progress", finishedAt: undefined });
+      await d("b4", 21, "16:00:00");
+      await d("b2", 22, "14:00:00");
+      await run((tx) =>
+        recordIncident(tx, { serviceId: service, externalId: "x1", source: "api", startedAt: t("15:30:00"), resolvedAt: t("16:30:00") }, t("17:00:00")),
+      );
+      await d("b5", 25, "17:00:00", { fixes: { sha: sha(23) } });
+      if (!settleEach) {
+        expect((await database.db.select().from(derivationQueue).where(eq(derivationQueue.serviceId, service))).length).toBe(8);
+        await settleDerivation(database.db);
+      }
+      const found = await database.db.select().from(deployments).where(eq(deployments.serviceId, service)).orderBy(deployments.externalId);
+      return found.map((r) => ({
+        id: r.externalId,
+        baseline: r.baseline,
+        failed: r.failed,
+        reasons: r.failureReasons,
+        recoveredAt: r.recoveredAt?.toISOString() ?? null,
+        rework: r.reworkReasons,
+      }));
+    };
+    const [one, two] = await inTransaction(database.db, async (tx) => [
+      (await servicesForRepository(tx, { name: "octo/batch-one" }))[0] as number,
+      (await servicesForRepository(tx, { name: "octo/batch-two" }))[0] as number,
+    ]);
+    const each = await history(one, true);
+    const batched = await history(two, false);
+    expect(batched).toEqual(each);
+    expect(each.find((r) => r.id === "b3")).toMatchObject({ failed: true, reasons: ["incident", "rolled_back", "fixed"] });
   });
 });

@@ -8,6 +8,7 @@ import { createAuthenticator } from "./auth.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import { sqlState } from "./sql-errors.ts";
+import { settleDerivation } from "@sluice/db";
 import { createRouter } from "./router.ts";
 import { createRateLimiter } from "./rate-limit.ts";
 import { createTelemetry } from "./telemetry.ts";
@@ -90,6 +91,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       },
     }),
   );
+
+  // Reads answer from derived rows: first derive what was written before the read
+  // (docs/operations.md "Derivation"). Gate evaluations do the same in evaluateGate.
+  app.use("/api/v1/*", async (c, next) => {
+    if (c.req.method === "GET" && c.req.path !== "/api/v1/openapi.json") await settleDerivation(deps.database.db);
+    await next();
+  });
 
   app.route("/", healthRouter);
   app.route("/", metricsEndpointRouter);

@@ -19,6 +19,11 @@ export interface AppDeps {
    * GitHub asynchronously (SPEC 7). Not awaited: the webhook is acknowledged at once.
    */
   onGateRequest?: (request: PendingGateRequest) => void;
+  /**
+   * The background deriver (ingest/src/deriver.ts), told when a write queued derivation
+   * work. Without one, the work waits for the next read, which derives it first.
+   */
+  derivation?: { queued(): void };
   /** Sluice's own metrics; createApp makes one when none is given. */
   telemetry?: Telemetry;
 }

@@ -1,4 +1,4 @@
-import { type Database, computeBreakdown, services } from "@sluice/db";
+import { type Database, computeBreakdown, services, settleDerivation } from "@sluice/db";
 import type { Logger } from "./logger.ts";
 import type { Telemetry } from "./telemetry.ts";
 
@@ -6,6 +6,7 @@ const DAY_MS = 86_400_000;
 
 /** Recomputes the per-service DORA gauges (last 30 days) into the telemetry's cache. */
 export async function refreshDoraGauges(options: { database: Database; telemetry: Telemetry; now: Date }): Promise<number> {
+  await settleDerivation(options.database.db);
   const all = await options.database.db.select({ id: services.id, slug: services.slug }).from(services).orderBy(services.slug);
   const metrics = await computeBreakdown(options.database.db, {
     groups: all.map((s) => [s.id]),

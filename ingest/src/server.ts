@@ -13,6 +13,7 @@ import { startGateScheduler } from "./gates/scheduler.ts";
 import { createLogger } from "./logger.ts";
 import { createTelemetry } from "./telemetry.ts";
 import { startDoraGauges } from "./dora-gauges.ts";
+import { startDeriver } from "./deriver.ts";
 import { startRetention } from "./webhooks/retention.ts";
 
 if (existsSync(".env")) process.loadEnvFile(".env");
@@ -48,8 +49,13 @@ if (generated) {
 }
 
 const gateDeps = { database, config, logger, clock: () => new Date(), telemetry };
+const deriver = startDeriver({ database, logger });
 // GitHub deployment protection rules are answered after the webhook is acknowledged (SPEC 7).
-const app = createApp({ ...gateDeps, onGateRequest: (request) => void handleDeploymentProtectionRule(gateDeps, request) });
+const app = createApp({
+  ...gateDeps,
+  derivation: deriver,
+  onGateRequest: (request) => void handleDeploymentProtectionRule(gateDeps, request),
+});
 const stopGauges = startDoraGauges({ database, telemetry, clock: () => new Date(), logger });
 const stopGateScheduler = startGateScheduler(gateDeps);
 const stopRetention = startRetention({ database, days: config.deliveryRetentionDays, clock: () => new Date(), logger });
@@ -109,6 +115,9 @@ async function shutdown(signal: string) {
   stopRetention();
   stopGauges();
   await stopGateScheduler();
+  // A round in progress finishes (its transaction commits); what is still queued waits in the
+  // database for the next replica or start.
+  await deriver.stop();
   await database.close();
   await telemetry.shutdown();
   await stopTracing();

@@ -85,7 +85,9 @@ describe("POST/GET /api/v1/incidents", () => {
   test("an incident is recorded, attributed, resolved by posting again, and reopened with null", async () => {
     const opened = await post({ service: "checkout", external_id: "INC-1", title: "checkout down", severity: "sev1", started_at: "2026-06-01T11:00:00Z" });
     expect(opened.status).toBe(201);
-    expect(await opened.json()).toMatchObject({ resolved_at: null, deployment: { sha: sha("a") } });
+    expect(await opened.json()).toMatchObject({ resolved_at: null, derived: false });
+    const listed = (await (await t.request("/api/v1/incidents?service=checkout")).json()) as { items: unknown[] };
+    expect(listed.items[0]).toMatchObject({ external_id: "INC-1", deployment: { sha: sha("a") }, derived: true });
     const resolved = await post({ service: "checkout", external_id: "INC-1", started_at: "2026-06-01T11:00:00Z", resolved_at: "2026-06-01T11:30:00Z" });
     expect(resolved.status).toBe(200);
     expect(await resolved.json()).toMatchObject({ title: "checkout down", resolved_at: "2026-06-01T11:30:00.000Z", time_to_restore_seconds: 1800 });

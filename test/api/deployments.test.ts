@@ -88,8 +88,14 @@ describe("POST/PATCH/GET /api/v1/deployments", () => {
           ],
         })
       ).json()) as DeploymentView;
-      expect(created.changes).toBe(2);
-      const detail = (await (await t.request(`/api/v1/deployments/${created.id}`)).json()) as { commits: Array<{ sha: string; lead_time_seconds: number }> };
+      // The answer is the stored event; derivation follows, and any read sees it done.
+      expect(created).toMatchObject({ changes: 0, derived: false });
+      const detail = (await (await t.request(`/api/v1/deployments/${created.id}`)).json()) as {
+        changes: number;
+        derived: boolean;
+        commits: Array<{ sha: string; lead_time_seconds: number }>;
+      };
+      expect(detail).toMatchObject({ changes: 2, derived: true });
       expect(detail.commits.map((c) => [c.sha, c.lead_time_seconds]).sort()).toEqual([
         ["9".repeat(40), 3600],
         [sha("f"), 7200],

@@ -4,10 +4,19 @@ import { type RunningServer, startServer } from "../support/server.ts";
 
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789";
 /** Benchmarks measure throughput: the per-integration webhook limit would cap it. */
-const BENCH_ENV = { SLUICE_ADMIN_TOKEN: BENCH_ADMIN_TOKEN, SLUICE_LOG_LEVEL: "silent", SLUICE_WEBHOOK_RATE_LIMIT_PER_MINUTE: "0" };
+const BENCH_ENV = {
+  SLUICE_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+  SLUICE_LOG_LEVEL: "silent",
+  SLUICE_WEBHOOK_RATE_LIMIT_PER_MINUTE: "0",
+  // BENCH_CPU_PROF=dir writes a V8 CPU profile of each server to dir (open it in Chrome DevTools).
+  ...(process.env.BENCH_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : {}),
+};
 
 export const benchDatabaseUrl = () => process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const seconds = (fallback: number) => Number(process.env.BENCH_SECONDS ?? fallback);
+/** BENCH_DATABASES=postgres (or pglite) runs one of the two. */
+export const benchDatabases = (): Array<"postgres" | "pglite"> =>
+  (process.env.BENCH_DATABASES ?? "postgres,pglite").split(",").filter((k): k is "postgres" | "pglite" => k === "postgres" || k === "pglite");
 
 export interface LoadResult {
   name: string;

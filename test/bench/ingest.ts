@@ -1,11 +1,11 @@
 // Ingest throughput: POST /api/v1/deployments from 32 concurrent clients, beside the raw GET /healthz rate of
 // the same server in the same run (the machine is shared and noisy: the ratio is the figure).
 // Target (issue 2, held by later issues): ingest >= 25% of the raw rate.
-import { BENCH_ADMIN_TOKEN, benchServer, fmt, isMain, load, printTable, seconds } from "./harness.ts";
+import { BENCH_ADMIN_TOKEN, benchDatabases, benchServer, fmt, isMain, load, printTable, seconds } from "./harness.ts";
 
 const TARGET_RATIO = 0.25;
 
-export async function run(kinds: Array<"postgres" | "pglite"> = ["postgres", "pglite"]) {
+export async function run(kinds = benchDatabases()) {
   const rows: Array<Record<string, string | number>> = [];
   for (const kind of kinds) {
     const { server, close } = await benchServer(kind);

@@ -3,7 +3,7 @@
 // Targets (issue 4): at least 25% of the raw rate, p99 under 100 ms.
 import { createHmac } from "node:crypto";
 import { createRequire } from "node:module";
-import { BENCH_ADMIN_TOKEN, benchServer, fmt, isMain, load, printTable, seconds } from "./harness.ts";
+import { BENCH_ADMIN_TOKEN, benchDatabases, benchServer, fmt, isMain, load, printTable, seconds } from "./harness.ts";
 
 const TARGET_RATIO = 0.25;
 const TARGET_P99_MS = 100;
@@ -19,7 +19,7 @@ function pushTemplate(): Payload {
   return structuredClone(example);
 }
 
-export async function run(kinds: Array<"postgres" | "pglite"> = ["postgres", "pglite"]) {
+export async function run(kinds = benchDatabases()) {
   const rows: Array<Record<string, string | number>> = [];
   const template = pushTemplate();
   for (const kind of kinds) {

@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import type { Database } from "@sluice/db";
 import { createTestDatabase } from "@sluice/db/testing";
 import { createApp, createLogger, loadConfig } from "@sluice/ingest";
+import { startDeriver } from "../../ingest/src/deriver.ts";
 import type { Telemetry } from "../../ingest/src/telemetry.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -26,7 +27,13 @@ export interface TestApp {
  * set), called through app.request(): no port is opened.
  */
 export async function createTestApp(
-  options: { env?: Record<string, string>; now?: string; telemetry?: Telemetry } = {},
+  options: {
+    env?: Record<string, string>;
+    now?: string;
+    telemetry?: Telemetry;
+    /** Run the background deriver as the server does (otherwise reads derive what is queued). */
+    deriver?: boolean;
+  } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({ SLUICE_ADMIN_TOKEN: ADMIN_TOKEN, ...options.env });
@@ -39,7 +46,15 @@ export async function createTestApp(
   });
   const logger = createLogger("info", sink);
   let now = new Date(options.now ?? "2026-06-15T12:00:00Z");
-  const app = createApp({ database, config, logger, clock: () => now, ...(options.telemetry ? { telemetry: options.telemetry } : {}) });
+  const deriver = options.deriver ? startDeriver({ database, logger, pollMs: 20 }) : undefined;
+  const app = createApp({
+    database,
+    config,
+    logger,
+    clock: () => now,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(deriver ? { derivation: deriver } : {}),
+  });
 
   const request: TestApp["request"] = (path, init = {}) => {
     const { token = ADMIN_TOKEN, json, ...rest } = init;
@@ -74,6 +89,9 @@ export async function createTestApp(
       if (response.status !== 201) throw new Error(`token creation failed: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { token: string }).token;
     },
-    close: () => database.close(),
+    close: async () => {
+      await deriver?.stop();
+      await database.close();
+    },
   };
 }

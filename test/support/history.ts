@@ -60,6 +60,8 @@ async function expectOk(response: Response, what: string) {
 
 /** Builds event histories through the public API, the way pipelines would post them. */
 export function history(t: TestApp) {
+  const deployment = async (id: number): Promise<DeploymentView> =>
+    (await expectOk(await t.request(`/api/v1/deployments/${id}`), `deployment ${id}`)) as DeploymentView;
   return {
     async service(slug: string, options: { team?: string; repository?: string; pathPrefix?: string; attributionWindow?: number } = {}) {
       const json: Record<string, unknown> = {
@@ -108,7 +110,9 @@ export function history(t: TestApp) {
       if (spec.branch !== undefined) json.branch = spec.branch;
       if (spec.fixes !== undefined) json.fixes = typeof spec.fixes === "string" ? sha(spec.fixes) : spec.fixes;
       if (spec.commits) json.commits = spec.commits.map((c) => ({ sha: sha(c.label), committed_at: c.at }));
-      return (await expectOk(await t.request("/api/v1/deployments", { method: "POST", json }), `deploy ${spec.id}`)) as DeploymentView;
+      const posted = (await expectOk(await t.request("/api/v1/deployments", { method: "POST", json }), `deploy ${spec.id}`)) as DeploymentView;
+      // The answer to POST is the stored event; its derived fields come with the next read.
+      return deployment(posted.id);
     },
 
     async incident(service: string, spec: IncidentSpec) {
@@ -116,18 +120,22 @@ export function history(t: TestApp) {
       if (spec.resolved !== undefined) json.resolved_at = spec.resolved;
       if (spec.deployment_id !== undefined) json.deployment_id = spec.deployment_id;
       if (spec.commit !== undefined) json.sha = sha(spec.commit);
-      return expectOk(await t.request("/api/v1/incidents", { method: "POST", json }), `incident ${spec.id}`) as Promise<{
-        deployment: { id: number } | null;
-      }>;
+      await expectOk(await t.request("/api/v1/incidents", { method: "POST", json }), `incident ${spec.id}`);
+      // Its attribution is derived by the next read.
+      const listed = (await expectOk(
+        await t.request(`/api/v1/incidents?${new URLSearchParams({ service, limit: "200" })}`),
+        `incidents of ${service}`,
+      )) as { items: Array<{ external_id: string; deployment: { id: number } | null }> };
+      const found = listed.items.find((i) => i.external_id === spec.id);
+      if (!found) throw new Error(`incident ${spec.id} not listed`);
+      return found;
     },
 
     async markFailed(id: number) {
       return expectOk(await t.request(`/api/v1/deployments/${id}`, { method: "PATCH", json: { failed: true } }), `mark ${id}`);
     },
 
-    async deployment(id: number): Promise<DeploymentView> {
-      return (await expectOk(await t.request(`/api/v1/deployments/${id}`), `deployment ${id}`)) as DeploymentView;
-    },
+    deployment,
 
     async metrics(params: Record<string, string>, token?: string): Promise<MetricsView> {
       const response = await t.request(`/api/v1/metrics?${new URLSearchParams(params)}`, token ? { token } : {});

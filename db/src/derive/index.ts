@@ -1,13 +1,12 @@
 import { and, eq, sql } from "drizzle-orm";
 import { type Executor, rows } from "../client.ts";
-import { timestamp } from "../sql-arrays.ts";
+import { bigintArray, textArray } from "../sql-arrays.ts";
 import { serviceRepositoryIds } from "../events/services.ts";
-import { deploymentChanges, deployments, incidents, services } from "../schema/index.ts";
+import { deploymentChanges, deployments, derivationQueue, incidents, services } from "../schema/index.ts";
 import { attributeIncidents, deriveBaseline, deriveFailures, deriveRework } from "./outcomes.ts";
 import {
   type WalkTarget,
   productionTimeline,
-  releaseFromLater,
   walkDeployment,
   walkExplicitTimeline,
   walkTargets,
@@ -30,14 +29,22 @@ export interface DeploymentSnapshot {
 const sameList = (a: string[] | null, b: string[] | null) =>
   a === b || (a !== null && b !== null && a.length === b.length && a.every((x, i) => x === b[i]));
 
+/** Where a service's outcomes must be derived again from: undefined nothing, null the whole timeline. */
+export type Since = Date | null | undefined;
+
+export const earlierSince = (a: Since, b: Since): Since =>
+  a === undefined ? b : b === undefined ? a : a === null || b === null ? null : a < b ? a : b;
+
 /**
- * Keeps the derived rows of a service true after one deployment was inserted or updated.
- * The result does not depend on the order events arrive in (docs/metrics.md, "Order").
+ * Brings a service's deployment_changes up to date after one deployment went from `before`
+ * (as last derived) to `after`; outcomesSince then says from where its outcomes must be
+ * derived again. The result does not depend on the order events arrive in (docs/metrics.md, "Order").
  */
-export async function afterDeploymentWritten(
+export async function walkAfterDeploymentWritten(
   tx: Executor,
   before: DeploymentSnapshot | null,
   after: DeploymentSnapshot,
+  repositoryIds: () => Promise<number[]>,
 ): Promise<void> {
   const wasProduction = before?.isProduction === true;
   const moved =
@@ -48,7 +55,6 @@ export async function afterDeploymentWritten(
         !sameList(before.explicitCommits, after.explicitCommits)));
 
   if (moved) {
-    const repositoryIds = await serviceRepositoryIds(tx, after.serviceId);
     if (wasProduction && before.finishedAt) {
       // It left or moved in the timeline: everything after its earliest position is re-walked.
       // Its commits go first: left at the old position they would still count as deployed
@@ -56,33 +62,25 @@ export async function afterDeploymentWritten(
       await tx.delete(deploymentChanges).where(eq(deploymentChanges.deploymentId, after.id));
       const from = earliest(before, after);
       for (const target of await productionTimeline(tx, after.serviceId, from)) {
-        await walkDeployment(tx, target, repositoryIds);
+        await walkDeployment(tx, target, await repositoryIds());
       }
     } else {
-      const [target] = await walkTargets(tx, [after.id]);
-      if (target) {
-        const claimed = await walkDeployment(tx, target, repositoryIds);
-        if (target.explicitCommits === null) {
-          // A walked entry claims a commit together with everything behind it that a later
-          // deployment had reached through it: those simply lose what it claimed.
-          await releaseFromLater(tx, target, claimed);
-        } else {
+      // The snapshot is the row as it is now: it says all the walk needs.
+      if (after.isProduction && after.finishedAt) {
+        const target: WalkTarget = { ...after, finishedAt: after.finishedAt };
+        // A walked entry claims a commit together with everything behind it that a later
+        // deployment had reached through it: those simply lose what it claimed.
+        await walkDeployment(tx, target, await repositoryIds(), { release: target.explicitCommits === null });
+        if (target.explicitCommits !== null) {
           // An explicit list claims commits without their ancestors, so a later walk that went
           // through them now stops there and reaches less: later deployments walk again, in order.
           for (const later of await productionTimeline(tx, after.serviceId, target)) {
-            if (later.id !== target.id) await walkDeployment(tx, later, repositoryIds);
+            if (later.id !== target.id) await walkDeployment(tx, later, await repositoryIds());
           }
         }
       }
     }
   }
-
-  const since = await deploymentSince(tx, before, after);
-  if (since === undefined) return;
-  await attributeIncidents(tx, { serviceId: after.serviceId, since });
-  await deriveFailures(tx, after.serviceId, since);
-  await deriveRework(tx, after.serviceId, since);
-  await deriveBaseline(tx, after.serviceId);
 }
 
 function earliest(before: DeploymentSnapshot, after: DeploymentSnapshot) {
@@ -94,100 +92,71 @@ function earliest(before: DeploymentSnapshot, after: DeploymentSnapshot) {
 }
 
 /**
- * The earliest finish time whose derived outcome the write can change: the deployment's
- * old and new positions, the production deployment before them (it may be rolled back
- * or lose incidents to this one), the earlier deployment of the same sha (a redeploy rolls
- * back everything in between) and the deployment it fixes.
+ * The earliest finish time whose derived outcome the writes can change: each deployment's
+ * old and new positions, the production deployment before them (it may be rolled back or
+ * lose incidents to this one), the earlier deployment of the same sha (a redeploy rolls
+ * back everything in between) and the deployment it fixes. One statement for any number.
  */
-async function deploymentSince(
-  tx: Executor,
-  before: DeploymentSnapshot | null,
-  after: DeploymentSnapshot,
-): Promise<Date | null | undefined> {
-  const positions = [before, after].filter((s): s is DeploymentSnapshot => s?.isProduction === true && s.finishedAt !== null);
+export async function outcomesSince(tx: Executor, serviceId: number, snapshots: DeploymentSnapshot[]): Promise<Since> {
+  const positions = snapshots.filter((s): s is DeploymentSnapshot & { finishedAt: Date } => s.isProduction && s.finishedAt !== null);
   if (positions.length === 0) return undefined;
-  const times: Date[] = [];
-  for (const s of positions) {
-    const [found] = await rows<{ pred: string | null; same_sha: string | null; fixed: string | null }>(
-      tx,
-      sql`select
-        (select to_char(finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') from deployments
-          where service_id = ${s.serviceId} and is_production and (finished_at, external_id) < (${timestamp(s.finishedAt as Date)}, ${s.externalId})
-          order by finished_at desc, external_id desc limit 1) as pred,
-        (select to_char(finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') from deployments
-          where service_id = ${s.serviceId} and is_production and sha = ${s.sha} and (finished_at, external_id) < (${timestamp(s.finishedAt as Date)}, ${s.externalId})
-          order by finished_at desc, external_id desc limit 1) as same_sha,
-        ${fixedTime(s)} as fixed`,
-    );
-    times.push(s.finishedAt as Date);
-    for (const value of [found?.pred, found?.same_sha, found?.fixed]) if (value) times.push(new Date(value));
-  }
-  return new Date(Math.min(...times.map((t) => t.getTime())));
-}
-
-function fixedTime(s: DeploymentSnapshot) {
-  const ref = s.fixesRef;
-  if (!ref) return sql`null::text`;
-  const where =
-    "id" in ref
-      ? sql`id = ${ref.id} and service_id = ${s.serviceId}`
-      : sql`service_id = ${s.serviceId} and is_production and starts_with(sha, ${ref.sha})`;
-  return sql`(select to_char(min(finished_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') from deployments where ${where})`;
+  const fixId = (s: DeploymentSnapshot) => (s.fixesRef && "id" in s.fixesRef ? s.fixesRef.id : 0);
+  const fixSha = (s: DeploymentSnapshot) => (s.fixesRef && "sha" in s.fixesRef ? s.fixesRef.sha : "");
+  const [found] = await rows<{ t: string | null }>(
+    tx,
+    sql`select to_char(min(least(p.fin, pred.fin, same_sha.fin, fixed.fin)) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t
+        from unnest(${textArray(positions.map((s) => s.finishedAt.toISOString()))}::timestamptz[],
+                    ${textArray(positions.map((s) => s.externalId))}, ${textArray(positions.map((s) => s.sha))},
+                    ${bigintArray(positions.map(fixId))}, ${textArray(positions.map(fixSha))}) as p(fin, ext, sha, fix_id, fix_sha)
+        left join lateral (
+          select finished_at as fin from deployments
+          where service_id = ${serviceId} and is_production and (finished_at, external_id) < (p.fin, p.ext)
+          order by finished_at desc, external_id desc limit 1) pred on true
+        left join lateral (
+          select finished_at as fin from deployments
+          where service_id = ${serviceId} and is_production and sha = p.sha and (finished_at, external_id) < (p.fin, p.ext)
+          order by finished_at desc, external_id desc limit 1) same_sha on true
+        left join lateral (
+          select min(finished_at) as fin from deployments
+          where service_id = ${serviceId}
+            and ((p.fix_id > 0 and id = p.fix_id) or (p.fix_sha <> '' and is_production and starts_with(sha, p.fix_sha)))) fixed on true`,
+  );
+  return found?.t ? new Date(found.t) : undefined;
 }
 
 /**
- * A commit's details or parents arrived: the production deployment whose set reached it
- * (at most one per service) walks again, and later deployments release what it now claims.
+ * Commits' details or parents arrived: the production deployments of the service whose sets
+ * reached them (at most one each) walk again, and later deployments release what they now claim.
  */
-export async function afterChangeWritten(tx: Executor, repositoryId: number, sha: string): Promise<void> {
+export async function walkAfterChangesWritten(tx: Executor, serviceId: number, shas: string[]): Promise<void> {
   const holders = await rows<{ deployment_id: number }>(
     tx,
-    sql`select dc.deployment_id::int as deployment_id from deployment_changes dc
-        where dc.sha = ${sha}
-          and exists (select 1 from service_repositories sr where sr.service_id = dc.service_id and sr.repository_id = ${repositoryId})`,
+    sql`select distinct dc.deployment_id::int as deployment_id from deployment_changes dc
+        where dc.service_id = ${serviceId} and dc.sha = any(${textArray(shas)})`,
   );
   for (const target of await walkTargets(
     tx,
     holders.map((h) => Number(h.deployment_id)),
   )) {
-    const previous = new Set(
-      (
-        await tx
-          .select({ sha: deploymentChanges.sha })
-          .from(deploymentChanges)
-          .where(eq(deploymentChanges.deploymentId, target.id))
-      ).map((r) => r.sha),
-    );
-    const now = await walkDeployment(tx, target, await serviceRepositoryIds(tx, target.serviceId));
-    await releaseFromLater(
-      tx,
-      target,
-      now.filter((s) => !previous.has(s)),
-    );
+    await walkDeployment(tx, target, await serviceRepositoryIds(tx, target.serviceId), { release: true });
   }
 }
 
-/** Services whose deployments may hold a commit of this repository (to lock them first). */
-export async function servicesHoldingRepository(tx: Executor, repositoryId: number): Promise<number[]> {
-  const found = await rows<{ service_id: number }>(
-    tx,
-    sql`select distinct service_id::int as service_id from service_repositories where repository_id = ${repositoryId}`,
-  );
-  return found.map((r) => Number(r.service_id));
-}
-
-/** An incident was written: attribute it, then re-derive the deployments it left or joined. */
-export async function afterIncidentWritten(
+/**
+ * An incident was written: attribute it, and say from where outcomes must be derived again
+ * (the deployment it left and the one it joined).
+ */
+export async function attributeAfterIncidentWritten(
   tx: Executor,
   incident: { id: number; serviceId: number; previousDeploymentId: number | null },
-): Promise<void> {
+): Promise<Since> {
   await attributeIncidents(tx, { serviceId: incident.serviceId, since: null, incidentId: incident.id });
   const [row] = await tx
     .select({ deploymentId: incidents.deploymentId })
     .from(incidents)
     .where(eq(incidents.id, incident.id));
   const ids = [incident.previousDeploymentId, row?.deploymentId ?? null].filter((x): x is number => x !== null);
-  if (ids.length === 0) return;
+  if (ids.length === 0) return undefined;
   const [earliestRow] = await rows<{ t: string | null }>(
     tx,
     sql`select to_char(min(finished_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t
@@ -196,9 +165,7 @@ export async function afterIncidentWritten(
           sql`, `,
         )})`,
   );
-  const since = earliestRow?.t ? new Date(earliestRow.t) : null;
-  await deriveFailures(tx, incident.serviceId, since);
-  await deriveRework(tx, incident.serviceId, since);
+  return earliestRow?.t ? new Date(earliestRow.t) : null;
 }
 
 /**
@@ -206,11 +173,15 @@ export async function afterIncidentWritten(
  * repositories or attribution window changed, and on reprocessing.
  */
 export async function rederiveService(tx: Executor, serviceId: number): Promise<void> {
+  // The row lock every deriver of the service takes (db/src/derive/queue.ts).
   const [service] = await tx
     .select({ pattern: services.productionPattern })
     .from(services)
-    .where(eq(services.id, serviceId));
+    .where(eq(services.id, serviceId))
+    .for("no key update");
   if (!service) return;
+  // Everything is rebuilt from the events: what was queued for the service is part of it.
+  await tx.delete(derivationQueue).where(eq(derivationQueue.serviceId, serviceId));
   const production = new RegExp(service.pattern, "i");
   const environments = await tx
     .selectDistinct({ environment: deployments.environment })

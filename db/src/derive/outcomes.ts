@@ -53,8 +53,9 @@ export async function deriveFailures(tx: Executor, serviceId: number, since: Dat
       select id, sha, finished_at, external_id, rollback, fixes_ref
       from deployments where service_id = ${serviceId} and is_production
     ),
-    -- a redeploy of a sha an earlier production deployment (e) had deployed
-    redeploys as (
+    -- a redeploy of a sha an earlier production deployment (e) had deployed; materialized
+    -- (rarely more than a row) so that the join below does not re-run it per deployment
+    redeploys as materialized (
       select r.id as r_id, r.finished_at as r_fin, r.external_id as r_ext, e.finished_at as e_fin, e.external_id as e_ext
       from prod r
       cross join lateral (
@@ -64,7 +65,7 @@ export async function deriveFailures(tx: Executor, serviceId: number, since: Dat
       where ${inRange(sql`r.finished_at`, since)}
     ),
     -- a deployment flagged rollback rolls back the one it replaced
-    flagged as (
+    flagged as materialized (
       select r.id as r_id, r.finished_at as r_fin, r.external_id as r_ext, p.id as d_id
       from prod r
       cross join lateral (

@@ -1,8 +1,9 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
-import { afterChangeWritten, servicesHoldingRepository } from "../derive/index.ts";
-import { changes, deploymentChanges } from "../schema/index.ts";
-import { lockServices } from "./services.ts";
+import { enqueueChanges } from "../derive/queue.ts";
+import { changes } from "../schema/index.ts";
+import { inTransactionOf } from "../transaction.ts";
+import { insertQueued } from "./insert-queued.ts";
 
 export interface ChangeInput {
   repositoryId: number;
@@ -31,50 +32,78 @@ const union = (a: string[], b: string[] | undefined) => (b ? [...new Set([...a, 
 
 /**
  * Upserts a commit: values given win, parents and files accumulate (a push, a PR merge and
- * an API call may each know part of it). Deployments whose walk reached it walk again.
+ * an API call may each know part of it). A new commit is one statement; a known one is
+ * merged under its row lock. Either way the services of its repository are queued to walk
+ * again any deployment that reached it (db/src/derive/queue.ts).
  */
-export async function recordChange(
-  tx: Executor,
-  input: ChangeInput,
-  options: { locked?: boolean } = {},
-): Promise<{ change: ChangeRow; created: boolean }> {
-  if (!options.locked) await lockServices(tx, await servicesHoldingRepository(tx, input.repositoryId));
-  const [existing] = await tx
-    .select()
-    .from(changes)
-    .where(and(eq(changes.repositoryId, input.repositoryId), eq(changes.sha, input.sha)));
+export async function recordChange(tx: Executor, input: ChangeInput): Promise<{ change: ChangeRow; created: boolean }> {
   const pr = input.pullRequest;
-  const values = {
-    repositoryId: input.repositoryId,
-    sha: input.sha,
-    committedAt: input.committedAt ?? existing?.committedAt ?? null,
-    authoredAt: input.authoredAt ?? existing?.authoredAt ?? null,
-    author: input.author ?? existing?.author ?? null,
-    message: input.message ?? existing?.message ?? null,
-    branch: input.branch ?? existing?.branch ?? null,
-    files: input.files ? union(existing?.files ?? [], input.files) : (existing?.files ?? null),
-    parents: union(existing?.parents ?? [], input.parents),
-    prNumber: pr?.number ?? existing?.prNumber ?? null,
-    prOpenedAt: pr?.openedAt ?? existing?.prOpenedAt ?? null,
-    prMergedAt: pr?.mergedAt ?? existing?.prMergedAt ?? null,
-    prFirstCommitAt: pr?.firstCommitAt ?? existing?.prFirstCommitAt ?? null,
-    prUrl: pr?.url ?? existing?.prUrl ?? null,
-    updatedAt: new Date(),
-  };
-  const [row] = existing
-    ? await tx.update(changes).set(values).where(eq(changes.id, existing.id)).returning()
-    : await tx.insert(changes).values(values).returning();
-  if (!row) throw new Error("change write returned no row");
-  const graphChanged =
-    !existing ||
-    row.parents.length !== existing.parents.length ||
-    (row.files?.length ?? -1) !== (existing.files?.length ?? -1);
-  if (graphChanged) await afterChangeWritten(tx, input.repositoryId, input.sha);
-  else if (existing && timesChanged(existing, row)) await copyTimes(tx, row);
-  return { change: row, created: !existing };
+  const now = new Date();
+  const inserted = await insertQueued(
+    tx,
+    changes,
+    tx
+      .insert(changes)
+      .values({
+        repositoryId: input.repositoryId,
+        sha: input.sha,
+        committedAt: input.committedAt ?? null,
+        authoredAt: input.authoredAt ?? null,
+        author: input.author ?? null,
+        message: input.message ?? null,
+        branch: input.branch ?? null,
+        files: input.files ? [...new Set(input.files)] : null,
+        parents: [...new Set(input.parents ?? [])],
+        prNumber: pr?.number ?? null,
+        prOpenedAt: pr?.openedAt ?? null,
+        prMergedAt: pr?.mergedAt ?? null,
+        prFirstCommitAt: pr?.firstCommitAt ?? null,
+        prUrl: pr?.url ?? null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing({ target: [changes.repositoryId, changes.sha] })
+      .returning(),
+    sql`insert into derivation_queue (service_id, kind, repository_id, sha)
+        select distinct sr.service_id, 'change', ins.repository_id, ins.sha
+        from ins join service_repositories sr on sr.repository_id = ins.repository_id`,
+  );
+  if (inserted) return { change: inserted, created: true };
+
+  return inTransactionOf(tx, async (inner) => {
+    const [existing] = await inner
+      .select()
+      .from(changes)
+      .where(and(eq(changes.repositoryId, input.repositoryId), eq(changes.sha, input.sha)))
+      .for("update");
+    if (!existing) throw new Error(`change ${input.sha} vanished`);
+    const values = {
+      committedAt: input.committedAt ?? existing.committedAt,
+      authoredAt: input.authoredAt ?? existing.authoredAt,
+      author: input.author ?? existing.author,
+      message: input.message ?? existing.message,
+      branch: input.branch ?? existing.branch,
+      files: input.files ? union(existing.files ?? [], input.files) : existing.files,
+      parents: union(existing.parents, input.parents),
+      prNumber: pr?.number ?? existing.prNumber,
+      prOpenedAt: pr?.openedAt ?? existing.prOpenedAt,
+      prMergedAt: pr?.mergedAt ?? existing.prMergedAt,
+      prFirstCommitAt: pr?.firstCommitAt ?? existing.prFirstCommitAt,
+      prUrl: pr?.url ?? existing.prUrl,
+      updatedAt: now,
+    };
+    const [row] = await inner.update(changes).set(values).where(eq(changes.id, existing.id)).returning();
+    if (!row) throw new Error("change write returned no row");
+    // What deployment_changes copies or walks through changed: the holder walks again.
+    if (graphChanged(existing, row) || timesChanged(existing, row)) await enqueueChanges(inner, row.repositoryId, [row.sha]);
+    return { change: row, created: false };
+  });
 }
 
 const sameTime = (a: Date | null, b: Date | null) => a?.getTime() === b?.getTime();
+
+const graphChanged = (before: ChangeRow, after: ChangeRow) =>
+  after.parents.length !== before.parents.length || (after.files?.length ?? -1) !== (before.files?.length ?? -1);
 
 function timesChanged(before: ChangeRow, after: ChangeRow): boolean {
   return (
@@ -84,18 +113,4 @@ function timesChanged(before: ChangeRow, after: ChangeRow): boolean {
     !sameTime(before.prOpenedAt, after.prOpenedAt) ||
     !sameTime(before.prMergedAt, after.prMergedAt)
   );
-}
-
-/** deployment_changes carries copies of these times for the metric queries: keep them equal. */
-async function copyTimes(tx: Executor, row: ChangeRow): Promise<void> {
-  await tx
-    .update(deploymentChanges)
-    .set({
-      committedAt: row.committedAt,
-      prNumber: row.prNumber,
-      prFirstCommitAt: row.prFirstCommitAt,
-      prOpenedAt: row.prOpenedAt,
-      prMergedAt: row.prMergedAt,
-    })
-    .where(and(eq(deploymentChanges.repositoryId, row.repositoryId), eq(deploymentChanges.sha, row.sha)));
 }

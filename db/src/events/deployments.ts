@@ -1,9 +1,12 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
-import { type DeploymentSnapshot, afterDeploymentWritten, servicesHoldingRepository } from "../derive/index.ts";
+import type { DeploymentSnapshot } from "../derive/index.ts";
+import { enqueueDeployment } from "../derive/queue.ts";
+import { inTransactionOf } from "../transaction.ts";
+import { insertQueued } from "./insert-queued.ts";
 import { type DeploymentStatus, deployments, serviceRepositories, services } from "../schema/index.ts";
 import { recordChange } from "./changes.ts";
-import { ensureRepository, lockServices } from "./services.ts";
+import { ensureRepository } from "./services.ts";
 
 export interface CommitInput {
   sha: string;
@@ -80,70 +83,93 @@ export const snapshot = (row: DeploymentRow): DeploymentSnapshot => ({
 });
 
 /**
- * Stores a deployment, upserting by (service, external id), and re-derives what depends
- * on it in the same transaction. A success without finished_at finishes now (SPEC 3).
+ * Stores a deployment, upserting by (service, external id), and queues its derivation in
+ * the same statement or transaction (db/src/derive/queue.ts). A success without finished_at
+ * finishes now (SPEC 3). A new deployment is one statement; an update merges into the
+ * existing row under its row lock, so concurrent writers of one deployment never lose each
+ * other's status.
  */
 export async function recordDeployment(
   tx: Executor,
   input: DeploymentInput,
   now: Date,
+  known?: typeof services.$inferSelect,
 ): Promise<{ deployment: DeploymentRow; created: boolean }> {
-  const [service] = await tx.select().from(services).where(eq(services.id, input.serviceId));
+  const service = known ?? (await tx.select().from(services).where(eq(services.id, input.serviceId)))[0];
   if (!service) throw new Error(`service ${input.serviceId} not found`);
-  // Explicit commits may touch other services of a monorepo: lock them all, in id order.
-  const repositoryId = input.commits?.length ? await primaryRepository(tx, service) : undefined;
-  const holders = repositoryId === undefined ? [] : await servicesHoldingRepository(tx, repositoryId);
-  await lockServices(tx, [input.serviceId, ...holders]);
   const externalId = input.externalId ?? derivedExternalId(input);
-  const [existing] = await tx
-    .select()
-    .from(deployments)
-    .where(and(eq(deployments.serviceId, input.serviceId), eq(deployments.externalId, externalId)));
 
-  let explicitCommits: string[] | null = existing?.explicitCommits ?? null;
-  if (input.commits && input.commits.length > 0 && repositoryId !== undefined) {
-    for (const commit of input.commits) {
-      await recordChange(tx, { repositoryId, ...commit }, { locked: true });
-    }
+  let explicitCommits: string[] | null = null;
+  if (input.commits && input.commits.length > 0) {
+    const repositoryId = await primaryRepository(tx, service);
+    for (const commit of input.commits) await recordChange(tx, { repositoryId, ...commit });
     explicitCommits = [...new Set(input.commits.map((c) => c.sha))];
   }
-
-  const { status, finishedAt } = existing
-    ? mergeOutcome(existing, input, now)
-    : { status: input.status, finishedAt: input.finishedAt ?? (TERMINAL.has(input.status) ? now : null) };
-  const startedAt =
-    existing?.startedAt && input.startedAt
-      ? new Date(Math.min(existing.startedAt.getTime(), input.startedAt.getTime()))
-      : (input.startedAt ?? existing?.startedAt ?? null);
   const productionPattern = new RegExp(service.productionPattern, "i");
+  const isProduction = (v: { status: DeploymentStatus; finishedAt: Date | null; environment: string }) =>
+    v.status === "success" && v.finishedAt !== null && productionPattern.test(v.environment);
 
-  const values = {
+  const fresh = {
     serviceId: input.serviceId,
     environment: input.environment,
     sha: input.sha,
-    status,
-    startedAt,
-    finishedAt,
-    source: existing?.source ?? input.source,
+    status: input.status,
+    startedAt: input.startedAt ?? null,
+    finishedAt: input.finishedAt ?? (TERMINAL.has(input.status) ? now : null),
+    source: input.source,
     externalId,
-    url: input.url ?? existing?.url ?? null,
-    branch: input.branch ?? existing?.branch ?? null,
-    rollback: (existing?.rollback ?? false) || (input.rollback ?? false),
-    hotfix: (existing?.hotfix ?? false) || (input.hotfix ?? false),
-    fixesRef: input.fixes ?? existing?.fixesRef ?? null,
+    url: input.url ?? null,
+    branch: input.branch ?? null,
+    rollback: input.rollback ?? false,
+    hotfix: input.hotfix ?? false,
+    fixesRef: input.fixes ?? null,
     explicitCommits,
     isProduction: false,
+    createdAt: now,
     updatedAt: now,
   };
-  values.isProduction = values.status === "success" && values.finishedAt !== null && productionPattern.test(values.environment);
+  fresh.isProduction = isProduction(fresh);
+  const inserted = await insertQueued(
+    tx,
+    deployments,
+    tx.insert(deployments).values(fresh).onConflictDoNothing({ target: [deployments.serviceId, deployments.externalId] }).returning(),
+    sql`insert into derivation_queue (service_id, kind, deployment_id) select service_id, 'deployment', id from ins`,
+  );
+  if (inserted) return { deployment: inserted, created: true };
 
-  const [row] = existing
-    ? await tx.update(deployments).set(values).where(eq(deployments.id, existing.id)).returning()
-    : await tx.insert(deployments).values(values).returning();
-  if (!row) throw new Error("deployment write returned no row");
-  await afterDeploymentWritten(tx, existing ? snapshot(existing) : null, snapshot(row));
-  const [fresh] = await tx.select().from(deployments).where(eq(deployments.id, row.id));
-  return { deployment: fresh ?? row, created: !existing };
+  // It exists: merge under its row lock (a transaction of its own unless the caller's).
+  return inTransactionOf(tx, async (inner) => {
+    const [existing] = await inner
+      .select()
+      .from(deployments)
+      .where(and(eq(deployments.serviceId, input.serviceId), eq(deployments.externalId, externalId)))
+      .for("update");
+    if (!existing) throw new Error(`deployment ${externalId} vanished`);
+    const { status, finishedAt } = mergeOutcome(existing, input, now);
+    const startedAt =
+      existing.startedAt && input.startedAt
+        ? new Date(Math.min(existing.startedAt.getTime(), input.startedAt.getTime()))
+        : (input.startedAt ?? existing.startedAt ?? null);
+    const values = {
+      environment: input.environment,
+      sha: input.sha,
+      status,
+      startedAt,
+      finishedAt,
+      url: input.url ?? existing.url,
+      branch: input.branch ?? existing.branch,
+      rollback: existing.rollback || (input.rollback ?? false),
+      hotfix: existing.hotfix || (input.hotfix ?? false),
+      fixesRef: input.fixes ?? existing.fixesRef,
+      explicitCommits: explicitCommits ?? existing.explicitCommits,
+      isProduction: isProduction({ status, finishedAt, environment: input.environment }),
+      updatedAt: now,
+    };
+    const [row] = await inner.update(deployments).set(values).where(eq(deployments.id, existing.id)).returning();
+    if (!row) throw new Error("deployment write returned no row");
+    await enqueueDeployment(inner, snapshot(existing), snapshot(row));
+    return { deployment: row, created: false };
+  });
 }
 
 export interface DeploymentPatch {
@@ -152,18 +178,16 @@ export interface DeploymentPatch {
   failed?: boolean | undefined;
 }
 
-/** An explicit correction through the API: applied as given, then re-derived. */
+/** An explicit correction through the API: applied as given, its derivation queued. */
 export async function patchDeployment(
   tx: Executor,
   id: number,
   patch: DeploymentPatch,
   now: Date,
 ): Promise<DeploymentRow | undefined> {
-  const [found] = await tx.select({ serviceId: deployments.serviceId }).from(deployments).where(eq(deployments.id, id));
-  if (!found) return undefined;
-  await lockServices(tx, [found.serviceId]);
-  const [existing] = await tx.select().from(deployments).where(eq(deployments.id, id));
-  const [service] = await tx.select().from(services).where(eq(services.id, found.serviceId));
+  const [existing] = await tx.select().from(deployments).where(eq(deployments.id, id)).for("update");
+  if (!existing) return undefined;
+  const [service] = await tx.select().from(services).where(eq(services.id, existing.serviceId));
   if (!existing || !service) return undefined;
   const status = patch.status ?? existing.status;
   const finishedAt = patch.finishedAt ?? existing.finishedAt ?? (TERMINAL.has(status) ? now : null);
@@ -181,9 +205,8 @@ export async function patchDeployment(
     .where(eq(deployments.id, id))
     .returning();
   if (!row) return undefined;
-  await afterDeploymentWritten(tx, snapshot(existing), snapshot(row));
-  const [fresh] = await tx.select().from(deployments).where(eq(deployments.id, id));
-  return fresh;
+  await enqueueDeployment(tx, snapshot(existing), snapshot(row));
+  return row;
 }
 
 /**

@@ -1,8 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Executor } from "../client.ts";
-import { afterIncidentWritten } from "../derive/index.ts";
+import { enqueueIncident } from "../derive/queue.ts";
 import { incidents } from "../schema/index.ts";
-import { lockServices } from "./services.ts";
 
 export interface IncidentInput {
   serviceId: number;
@@ -20,17 +19,19 @@ export interface IncidentInput {
 
 export type IncidentRow = typeof incidents.$inferSelect;
 
-/** Upserts by (service, external id); posting again with resolved_at resolves it (SPEC 5). */
+/** Upserts by (service, external id); posting again with resolved_at resolves it (SPEC 5). Its attribution is queued. */
 export async function recordIncident(
   tx: Executor,
   input: IncidentInput,
   now: Date,
 ): Promise<{ incident: IncidentRow; created: boolean }> {
-  await lockServices(tx, [input.serviceId]);
+  // The row lock serializes writers of one incident; a first insert racing another is retried
+  // by inTransaction (unique violation), and then finds the row.
   const [existing] = await tx
     .select()
     .from(incidents)
-    .where(and(eq(incidents.serviceId, input.serviceId), eq(incidents.externalId, input.externalId)));
+    .where(and(eq(incidents.serviceId, input.serviceId), eq(incidents.externalId, input.externalId)))
+    .for("update");
   const values = {
     serviceId: input.serviceId,
     externalId: input.externalId,
@@ -50,11 +51,6 @@ export async function recordIncident(
     ? await tx.update(incidents).set(values).where(eq(incidents.id, existing.id)).returning()
     : await tx.insert(incidents).values(values).returning();
   if (!row) throw new Error("incident write returned no row");
-  await afterIncidentWritten(tx, {
-    id: row.id,
-    serviceId: row.serviceId,
-    previousDeploymentId: existing?.deploymentId ?? null,
-  });
-  const [fresh] = await tx.select().from(incidents).where(eq(incidents.id, row.id));
-  return { incident: fresh ?? row, created: !existing };
+  await enqueueIncident(tx, { id: row.id, serviceId: row.serviceId, previousDeploymentId: existing?.deploymentId ?? null });
+  return { incident: row, created: !existing };
 }

@@ -11,6 +11,9 @@ export interface RepositoryInput {
 /** The repository row for a full path, created on first sight. */
 export async function ensureRepository(tx: Executor, input: RepositoryInput): Promise<number> {
   const name = input.name.toLowerCase();
+  // Almost always known already: one read, and the insert only on first sight.
+  const [known] = await tx.select({ id: repositories.id }).from(repositories).where(eq(repositories.name, name));
+  if (known) return known.id;
   const [inserted] = await tx
     .insert(repositories)
     .values({ name, provider: input.provider ?? "git", url: input.url ?? null })
@@ -109,13 +112,6 @@ export async function ensureServiceByName(tx: Executor, name: string, teamId?: n
   const [row] = await tx.select({ id: services.id }).from(services).where(eq(services.slug, slug));
   if (!row) throw new Error(`service ${slug} vanished`);
   return row.id;
-}
-
-/** Serializes writers of one service's derived rows (SPEC 10: concurrency is normal). */
-export async function lockServices(tx: Executor, serviceIds: number[]): Promise<void> {
-  for (const id of [...new Set(serviceIds)].sort((a, b) => a - b)) {
-    await tx.execute(sql`select id from ${services} where id = ${id} for update`);
-  }
 }
 
 export async function serviceRepositoryIds(tx: Executor, serviceId: number): Promise<number[]> {

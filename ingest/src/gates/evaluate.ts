@@ -1,4 +1,4 @@
-import { type Executor, gateEvaluations, type gates } from "@sluice/db";
+import { type Executor, gateEvaluations, type gates, settleDerivation } from "@sluice/db";
 import type { AppDeps } from "../context.ts";
 import { loadDora } from "./dora-source.ts";
 import { loadOpenIncidents, loadSoak } from "./observe.ts";
@@ -117,6 +117,8 @@ export async function evaluateGate(
   const { db } = deps.database;
   const { target } = input;
   const now = deps.clock();
+  // A gate decides on every event acknowledged before it was asked (docs/operations.md "Derivation").
+  await settleDerivation(db);
   // The override is looked up alongside the rules: an overridden evaluation still records them.
   const [results, override] = await Promise.all([
     evaluateRules(deps, db, target, now),

@@ -165,6 +165,7 @@ changesRouter.openapi(
       });
     });
     c.var.deps.telemetry.eventsIngested("change");
+    c.var.deps.derivation?.queued();
     const [view] = await changeViews(db, [{ row: change, repository: input.repository }]);
     return c.json(view, created ? 201 : 200);
   },

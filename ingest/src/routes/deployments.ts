@@ -5,7 +5,9 @@ import {
   FAILURE_REASONS,
   type Executor,
   deployments,
+  deriveQueued,
   inTransaction,
+  stillQueued,
   patchDeployment,
   recordDeployment,
   rows,
@@ -94,6 +96,10 @@ const Deployment = z
     recovery_seconds: z.number().nullable(),
     rework: z.boolean(),
     rework_reasons: z.array(z.string()),
+    derived: z.boolean().openapi({
+      description:
+        "false while the fields derived from other events (changes, lead_time, baseline, failed and its reasons, recovery, rework) still wait for derivation, as in the answer to POST; every read derives what was written before it (docs/operations.md)",
+    }),
     created_at: isoDateTime,
     updated_at: isoDateTime,
   })
@@ -139,11 +145,19 @@ async function changeStats(db: Executor, ids: number[]) {
   return new Map(found.map((r) => [Number(r.id), { changes: r.changes, median: r.median, max: r.max }]));
 }
 
-export async function deploymentViews(db: Executor, found: Array<{ row: DeploymentRow; service: string }>) {
-  const stats = await changeStats(
-    db,
-    found.map((f) => f.row.id),
-  );
+/**
+ * The API shape of deployments. `pending` names those just written whose derivation is
+ * queued (the answer to POST); otherwise the queue says.
+ */
+export async function deploymentViews(
+  db: Executor,
+  found: Array<{ row: DeploymentRow; service: string }>,
+  options: { pending?: { created: boolean } } = {},
+) {
+  const ids = found.map((f) => f.row.id);
+  // A deployment just created has nothing derived yet: no need to ask.
+  const stats = options.pending?.created ? new Map() : await changeStats(db, ids);
+  const underived = options.pending ? new Set(ids) : await stillQueued(db, "deployment", ids);
   return found.map(({ row, service }) => {
     const s = stats.get(row.id);
     const counted = countsForLeadTime(row);
@@ -178,6 +192,7 @@ export async function deploymentViews(db: Executor, found: Array<{ row: Deployme
       recovery_seconds: row.failed ? seconds(row.finishedAt, row.recoveredAt) : null,
       rework: row.rework,
       rework_reasons: row.reworkReasons,
+      derived: !underived.has(row.id),
       created_at: row.createdAt.toISOString(),
       updated_at: row.updatedAt.toISOString(),
     };
@@ -220,7 +235,7 @@ deploymentsRouter.openapi(
     }
     const service = await visibleService(db, c.var.principal, input.service);
     const now = c.var.deps.clock();
-    const { deployment, created } = await inTransaction(db, (tx) =>
+    const record = (tx: Executor) =>
       recordDeployment(
         tx,
         {
@@ -247,10 +262,14 @@ deploymentsRouter.openapi(
           })),
         },
         now,
-      ),
-    );
+        service,
+      );
+    // Alone, a new deployment is one statement and an update opens its own transaction; with
+    // its commits it is one transaction, so that a refusal leaves nothing behind.
+    const { deployment, created } = input.commits?.length ? await inTransaction(db, record) : await record(db);
     c.var.deps.telemetry.eventsIngested("deployment");
-    const [view] = await deploymentViews(db, [{ row: deployment, service: service.slug }]);
+    c.var.deps.derivation?.queued();
+    const [view] = await deploymentViews(db, [{ row: deployment, service: service.slug }], { pending: { created } });
     return c.json(view, created ? 201 : 200);
   },
 );
@@ -275,9 +294,14 @@ deploymentsRouter.openapi(
     if (finishedAt && found.row.startedAt && finishedAt < found.row.startedAt) {
       throw badRequest("invalid body", [{ field: "finished_at", message: "must not be before started_at" }]);
     }
-    const row = await inTransaction(db, (tx) =>
-      patchDeployment(tx, id, { status: input.status, finishedAt, failed: input.failed }, c.var.deps.clock()),
-    );
+    // A correction is rare and its caller wants to see its effect: derived before answering.
+    const row = await inTransaction(db, async (tx) => {
+      const patched = await patchDeployment(tx, id, { status: input.status, finishedAt, failed: input.failed }, c.var.deps.clock());
+      if (!patched) return undefined;
+      await deriveQueued(tx, patched.serviceId);
+      const [fresh] = await tx.select().from(deployments).where(eq(deployments.id, id));
+      return fresh;
+    });
     if (!row) throw notFound(`deployment ${id}`);
     const [view] = await deploymentViews(db, [{ row, service: found.service }]);
     return c.json(view, 200);

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type Executor, type IncidentRow, deployments, incidents, inTransaction, recordIncident, services } from "@sluice/db";
+import { type Executor, type IncidentRow, deployments, incidents, inTransaction, recordIncident, services, stillQueued } from "@sluice/db";
 import { and, desc, eq, gte, isNotNull, isNull, lt } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { requireScope } from "../auth.ts";
@@ -40,6 +40,9 @@ const Incident = z
       .object({ id: z.number().int(), sha: z.string(), finished_at: isoDateTime.nullable() })
       .nullable()
       .openapi({ description: "the deployment the incident is attributed to (docs/metrics.md)" }),
+    derived: z.boolean().openapi({
+      description: "false while its attribution waits for derivation, as in the answer to POST (docs/operations.md)",
+    }),
     created_at: isoDateTime,
     updated_at: isoDateTime,
   })
@@ -56,7 +59,7 @@ const select = {
 
 type Found = { row: IncidentRow; service: string; deploymentSha: string | null; deploymentFinishedAt: Date | null };
 
-const toIncident = ({ row, service, deploymentSha, deploymentFinishedAt }: Found) => ({
+const toIncident = ({ row, service, deploymentSha, deploymentFinishedAt }: Found, derived: boolean) => ({
   id: row.id,
   service,
   external_id: row.externalId,
@@ -71,6 +74,7 @@ const toIncident = ({ row, service, deploymentSha, deploymentFinishedAt }: Found
     row.deploymentId !== null && deploymentSha !== null
       ? { id: row.deploymentId, sha: deploymentSha, finished_at: deploymentFinishedAt?.toISOString() ?? null }
       : null,
+  derived,
   created_at: row.createdAt.toISOString(),
   updated_at: row.updatedAt.toISOString(),
 });
@@ -126,8 +130,9 @@ incidentsRouter.openapi(
       ),
     );
     c.var.deps.telemetry.eventsIngested("incident");
+    c.var.deps.derivation?.queued();
     const [found] = await baseQuery(db).where(eq(incidents.id, incident.id));
-    return c.json(toIncident(found as Found), created ? 201 : 200);
+    return c.json(toIncident(found as Found, false), created ? 201 : 200);
   },
 );
 
@@ -173,6 +178,7 @@ incidentsRouter.openapi(
       .orderBy(desc(incidents.id))
       .limit(query.limit + 1);
     const result = toPage(fetched, query.limit, (f) => f.row.id);
-    return c.json({ items: result.items.map(toIncident), next_cursor: result.next_cursor }, 200);
+    const underived = await stillQueued(db, "incident", result.items.map((f) => f.row.id));
+    return c.json({ items: result.items.map((f) => toIncident(f, !underived.has(f.row.id))), next_cursor: result.next_cursor }, 200);
   },
 );

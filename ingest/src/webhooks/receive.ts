@@ -123,6 +123,8 @@ export function keptHeaders(headers: Record<string, string>): Record<string, str
   return Object.fromEntries(Object.entries(headers).filter(([name]) => KEPT_HEADERS.test(name) && name !== "x-gitlab-token"));
 }
 
+const LAST_DELIVERY_PRECISION_MS = 1000;
+
 /**
  * Stores the raw delivery before anything else (SPEC 6: the body is durably stored before
  * any 2xx). Returns null when this source already has a delivery with that id.
@@ -144,10 +146,14 @@ export async function storeDelivery(
     .onConflictDoNothing({ target: [deliveries.source, deliveries.deliveryId] })
     .returning({ id: deliveries.id });
   if (row) {
+    // To the second is enough for "last delivery" and keeps a busy integration's row from
+    // being updated (and locked) by every one of its deliveries.
     await database.db
       .update(integrations)
       .set({ lastDeliveryAt: values.now })
-      .where(sql`${integrations.id} = ${values.integrationId} and (${integrations.lastDeliveryAt} is null or ${integrations.lastDeliveryAt} < ${values.now.toISOString()}::timestamptz)`);
+      .where(
+        sql`${integrations.id} = ${values.integrationId} and (${integrations.lastDeliveryAt} is null or ${integrations.lastDeliveryAt} < ${new Date(values.now.getTime() - LAST_DELIVERY_PRECISION_MS).toISOString()}::timestamptz)`,
+      );
   }
   return row?.id ?? null;
 }

@@ -54,6 +54,7 @@ webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
   const result = await processDelivery({ database: deps.database, collector, input, deliveryRowId: rowId, now, logger: deps.logger });
   deps.telemetry.webhookDelivery(source, result.status);
   for (const outcome of result.events) if (outcome.action !== "ignored") deps.telemetry.eventsIngested(outcome.kind);
+  if (result.status === "processed") deps.derivation?.queued();
   for (const request of result.gateRequests) deps.onGateRequest?.(request);
   return c.json(
     {

@@ -1,0 +1,220 @@
+import { inArray, sql } from "drizzle-orm";
+import { type Db, type Executor, rows } from "../client.ts";
+import { serviceRepositoryIds } from "../events/services.ts";
+import { deployments, derivationQueue } from "../schema/index.ts";
+import { textArray, timestamp } from "../sql-arrays.ts";
+import { inTransaction } from "../transaction.ts";
+import {
+  type DeploymentSnapshot,
+  attributeAfterIncidentWritten,
+  earlierSince,
+  outcomesSince,
+  walkAfterChangesWritten,
+  walkAfterDeploymentWritten,
+} from "./index.ts";
+import { attributeIncidents, deriveBaseline, deriveFailures, deriveRework } from "./outcomes.ts";
+
+// Derivation runs after the write that needs it has committed (docs/operations.md
+// "Derivation"): an ingest call appends an entry here in its own transaction and returns,
+// taking no lock but the row it writes. Each service's entries are derived in batches by one
+// deriver at a time (it holds the service's row lock, in the mode that still lets writers'
+// foreign keys to the service through: "for no key update"). A write that commits while its
+// service is being derived has its entry taken by the next batch, which repairs from the
+// rows as they then are: every step below recomputes what it touches from the current rows,
+// so the result is the same as deriving each write alone (test/integration/derivation.test.ts).
+
+type StoredSnapshot = Omit<DeploymentSnapshot, "finishedAt"> & { finishedAt: string | null };
+
+const stored = (before: DeploymentSnapshot | null): StoredSnapshot | null =>
+  before && { ...before, finishedAt: before.finishedAt?.toISOString() ?? null };
+
+/** Queues a deployment's write; `before` is the row as it was before the write (null: new). */
+export async function enqueueDeployment(tx: Executor, before: DeploymentSnapshot | null, after: DeploymentSnapshot): Promise<void> {
+  await tx
+    .insert(derivationQueue)
+    .values({ serviceId: after.serviceId, kind: "deployment", deploymentId: after.id, before: stored(before) });
+}
+
+/**
+ * Queues a commit whose details arrived, for every service of its repository: the deriver
+ * walks again the deployment holding it, if one does (usually none: a push comes before the
+ * deployment whose walk will read it). Queuing without looking means no lock is needed
+ * against a walk running at the same time.
+ */
+export async function enqueueChanges(tx: Executor, repositoryId: number, shas: string[]): Promise<void> {
+  if (shas.length === 0) return;
+  await tx.execute(sql`
+    insert into derivation_queue (service_id, kind, repository_id, sha)
+    select sr.service_id, 'change', ${repositoryId}::bigint, x.sha
+    from (select distinct service_id from service_repositories where repository_id = ${repositoryId}) sr
+    cross join unnest(${textArray(shas)}) as x(sha)`);
+}
+
+export async function enqueueIncident(
+  tx: Executor,
+  incident: { id: number; serviceId: number; previousDeploymentId: number | null },
+): Promise<void> {
+  await tx.insert(derivationQueue).values({
+    serviceId: incident.serviceId,
+    kind: "incident",
+    incidentId: incident.id,
+    previousDeploymentId: incident.previousDeploymentId,
+  });
+}
+
+type Entry = {
+  id: number;
+  kind: "deployment" | "change" | "incident";
+  deployment_id: number | null;
+  before: StoredSnapshot | null;
+  sha: string | null;
+  incident_id: number | null;
+  previous_deployment_id: number | null;
+};
+
+/**
+ * Derives everything queued for one service, in one pass: every walk first (in queue order),
+ * then attribution, failures, recovery, rework and the baseline once, from the earliest
+ * point any entry can change. The caller holds the service's row lock. Returns the number
+ * of entries done.
+ */
+export async function deriveQueued(tx: Executor, serviceId: number): Promise<number> {
+  const entries = await rows<Entry>(
+    tx,
+    sql`delete from derivation_queue where service_id = ${serviceId}
+        returning id::int as id, kind, deployment_id::int as deployment_id, before, sha,
+          incident_id::int as incident_id, previous_deployment_id::int as previous_deployment_id`,
+  );
+  if (entries.length === 0) return 0;
+  entries.sort((a, b) => a.id - b.id);
+
+  // One write's worth per deployment and incident: the first entry's snapshot is what the
+  // derived rows reflect; the current row is where they must go.
+  const firstBefore = new Map<number, StoredSnapshot | null>();
+  const previousDeployment = new Map<number, number | null>();
+  const shas = new Set<string>();
+  for (const entry of entries) {
+    if (entry.kind === "deployment" && entry.deployment_id !== null && !firstBefore.has(entry.deployment_id)) {
+      firstBefore.set(entry.deployment_id, entry.before);
+    } else if (entry.kind === "incident" && entry.incident_id !== null && !previousDeployment.has(entry.incident_id)) {
+      previousDeployment.set(entry.incident_id, entry.previous_deployment_id);
+    } else if (entry.kind === "change" && entry.sha !== null) {
+      shas.add(entry.sha);
+    }
+  }
+
+  let repositories: number[] | undefined;
+  const repositoryIds = async () => {
+    repositories ??= await serviceRepositoryIds(tx, serviceId);
+    return repositories;
+  };
+  const current = await currentSnapshots(tx, [...firstBefore.keys()]);
+  const positions: DeploymentSnapshot[] = [];
+  for (const [deploymentId, stored] of firstBefore) {
+    const after = current.get(deploymentId);
+    if (!after) continue;
+    const before = fromStored(stored);
+    await walkAfterDeploymentWritten(tx, before, after, repositoryIds);
+    positions.push(...(before ? [before, after] : [after]));
+  }
+  const since = await outcomesSince(tx, serviceId, positions);
+  if (shas.size > 0) await walkAfterChangesWritten(tx, serviceId, [...shas]);
+
+  // Attribution first (the walks' range, then each incident written), then the outcomes
+  // that read it, once, from the earliest point any entry can change.
+  if (since !== undefined) await attributeIncidents(tx, { serviceId, since });
+  let from = since;
+  for (const [id, previousDeploymentId] of previousDeployment) {
+    from = earlierSince(from, await attributeAfterIncidentWritten(tx, { id, serviceId, previousDeploymentId }));
+  }
+  if (from !== undefined) {
+    await deriveFailures(tx, serviceId, from);
+    await deriveRework(tx, serviceId, from);
+  }
+  if (since !== undefined) await deriveBaseline(tx, serviceId);
+  return entries.length;
+}
+
+function fromStored(stored: StoredSnapshot | null): DeploymentSnapshot | null {
+  return stored && { ...stored, finishedAt: stored.finishedAt === null ? null : new Date(stored.finishedAt) };
+}
+
+async function currentSnapshots(tx: Executor, ids: number[]): Promise<Map<number, DeploymentSnapshot>> {
+  if (ids.length === 0) return new Map();
+  const found = await tx
+    .select({
+      id: deployments.id,
+      serviceId: deployments.serviceId,
+      sha: deployments.sha,
+      finishedAt: deployments.finishedAt,
+      externalId: deployments.externalId,
+      isProduction: deployments.isProduction,
+      explicitCommits: deployments.explicitCommits,
+      fixesRef: deployments.fixesRef,
+    })
+    .from(deployments)
+    .where(sql`${deployments.id} in (${sql.join(
+      ids.map((id) => sql`${id}`),
+      sql`, `,
+    )})`);
+  return new Map(found.map((row) => [row.id, row]));
+}
+
+async function queuedServices(db: Executor, limit: number): Promise<number[]> {
+  const found = await rows<{ service_id: number }>(
+    db,
+    sql`select service_id::int as service_id from derivation_queue group by service_id order by min(id) limit ${limit}`,
+  );
+  return found.map((r) => r.service_id);
+}
+
+/**
+ * Derives what was queued before the call, waiting for services another transaction is
+ * deriving or writing: a read that settles first sees every write acknowledged before it.
+ */
+export async function settleDerivation(db: Db): Promise<number> {
+  let done = 0;
+  for (const serviceId of await queuedServices(db, 1_000_000)) {
+    done += await inTransaction(db, async (tx) => {
+      await tx.execute(sql`select id from services where id = ${serviceId} for no key update`);
+      return deriveQueued(tx, serviceId);
+    });
+  }
+  return done;
+}
+
+/**
+ * One round of background derivation: up to `limit` services, skipping those another
+ * replica or a writer holds. Returns the number of entries done.
+ */
+export async function deriveSome(db: Db, limit = 32): Promise<number> {
+  let done = 0;
+  for (const serviceId of await queuedServices(db, limit)) {
+    done += await inTransaction(db, async (tx) => {
+      const [locked] = await rows<{ id: number }>(
+        tx,
+        sql`select id::int as id from services where id = ${serviceId} for no key update skip locked`,
+      );
+      return locked ? deriveQueued(tx, serviceId) : 0;
+    });
+  }
+  return done;
+}
+
+/** Which of these deployments or incidents still wait for derivation (written after the read settled). */
+export async function stillQueued(db: Executor, kind: "deployment" | "incident", ids: number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const column = kind === "deployment" ? derivationQueue.deploymentId : derivationQueue.incidentId;
+  const found = await db.select({ id: column }).from(derivationQueue).where(inArray(column, ids));
+  return new Set(found.map((r) => r.id as number));
+}
+
+/** How far derivation is behind: entries queued and the age of the oldest (for /metrics and benchmarks). */
+export async function derivationBacklog(db: Executor, now: Date): Promise<{ entries: number; oldestSeconds: number }> {
+  const [found] = await rows<{ entries: number; oldest: number | null }>(
+    db,
+    sql`select count(*)::int as entries, extract(epoch from ${timestamp(now)} - min(created_at))::float8 as oldest
+        from derivation_queue`,
+  );
+  return { entries: found?.entries ?? 0, oldestSeconds: Math.max(0, found?.oldest ?? 0) };
+}

@@ -1,0 +1,37 @@
+import { bigint, index, jsonb, pgTable, text } from "drizzle-orm/pg-core";
+import { createdAt, id } from "./columns.ts";
+import { services } from "./services.ts";
+
+/**
+ * Work for db/src/derive: an ingest write commits its event together with an entry here and
+ * returns; the derived rows (a deployment's changes, failures, recovery, rework, incident
+ * attribution) are brought up to date by a background deriver, and by any read before it
+ * answers (docs/operations.md "Derivation"). One entry per write, appended without waiting
+ * for anything: the deriver folds the entries of one deployment, commit or incident into one,
+ * keeping the first entry's snapshot, which is the state the derived rows reflect.
+ */
+export const derivationQueue = pgTable(
+  "derivation_queue",
+  {
+    id: id(),
+    serviceId: bigint("service_id", { mode: "number" })
+      .notNull()
+      .references(() => services.id, { onDelete: "cascade" }),
+    kind: text("kind").$type<"deployment" | "change" | "incident">().notNull(),
+    deploymentId: bigint("deployment_id", { mode: "number" }),
+    /** The deployment as last derived (null: it is new); see DeploymentSnapshot. */
+    before: jsonb("before"),
+    repositoryId: bigint("repository_id", { mode: "number" }),
+    sha: text("sha"),
+    incidentId: bigint("incident_id", { mode: "number" }),
+    /** The deployment the incident was attributed to when last derived. */
+    previousDeploymentId: bigint("previous_deployment_id", { mode: "number" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("derivation_queue_service_idx").on(t.serviceId, t.id),
+    // For "derived": false in the API's answers.
+    index("derivation_queue_deployment_idx").on(t.deploymentId),
+    index("derivation_queue_incident_idx").on(t.incidentId),
+  ],
+);
