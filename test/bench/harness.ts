@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 import { createEmptyPostgresDatabase } from "@sluice/db/testing";
 import { type RunningServer, startServer } from "../support/server.ts";
@@ -115,3 +116,21 @@ export function printTable(title: string, rows: Array<Record<string, string | nu
 export const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
 
 export const isMain = (url: string) => process.argv[1] !== undefined && url.endsWith(process.argv[1].replace(/^.*\/test\//, "/test/"));
+
+/** The server's resident set now and at its peak, in MB (Linux /proc). */
+export function serverMemory(server: RunningServer): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${server.process.pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: Math.round(kb("VmRSS") / 1024), peakMb: Math.round(kb("VmHWM") / 1024) };
+}
+
+/**
+ * Derivation runs behind the writes (docs/operations.md "Derivation"): how long after a
+ * burst a read that must see all of it takes (it derives whatever the deriver has not).
+ */
+export async function derivationCatchUp(server: RunningServer): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${server.url}/api/v1/metrics`, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
+  if (!response.ok) throw new Error(`metrics after the load: ${response.status}`);
+  return (performance.now() - started) / 1000;
+}

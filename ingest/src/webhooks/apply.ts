@@ -144,8 +144,17 @@ async function applyIncident(tx: Executor, event: IncidentEvent, source: string,
   return { ...base, action: created ? "created" : "updated" };
 }
 
+/** A commit's repository, with the service named as its owner in the outcome (created if none claims it). */
+async function resolveRepository(tx: Executor, repository: { name: string; provider?: string | undefined; url?: string | undefined }) {
+  const input = { name: repository.name, provider: repository.provider, url: repository.url };
+  const serviceIds = await servicesForRepository(tx, input);
+  const repositoryId = await ensureRepository(tx, input);
+  const [owner] = await tx.select({ slug: services.slug }).from(services).where(eq(services.id, serviceIds[0] ?? -1));
+  return { repositoryId, owner: owner?.slug ?? null };
+}
+
 /**
- * Stores a delivery's normalized events and derives what depends on them, inside the
+ * Stores a delivery's normalized events and queues their derivation, inside the
  * caller's transaction. Gate requests are returned to be answered after the commit.
  */
 export async function applyEvents(
@@ -155,11 +164,18 @@ export async function applyEvents(
 ): Promise<{ outcomes: EventOutcome[]; gateRequests: PendingGateRequest[] }> {
   const outcomes: EventOutcome[] = [];
   const gateRequests: PendingGateRequest[] = [];
+  const repositories = new Map<string, { repositoryId: number; owner: string | null }>();
   for (const event of events) {
     switch (event.kind) {
       case "change": {
-        const serviceIds = await servicesForRepository(tx, { name: event.repository.name, provider: event.repository.provider, url: event.repository.url });
-        const repositoryId = await ensureRepository(tx, { name: event.repository.name, provider: event.repository.provider, url: event.repository.url });
+        // A push names one repository for all its commits: resolved once per delivery.
+        const key = event.repository.name.toLowerCase();
+        let resolved = repositories.get(key);
+        if (!resolved) {
+          resolved = await resolveRepository(tx, event.repository);
+          repositories.set(key, resolved);
+        }
+        const { repositoryId, owner } = resolved;
         const pr = event.pull_request;
         const { created } = await recordChange(tx, {
           repositoryId,
@@ -179,8 +195,7 @@ export async function applyEvents(
             url: pr.url,
           },
         });
-        const [owner] = await tx.select({ slug: services.slug }).from(services).where(eq(services.id, serviceIds[0] ?? -1));
-        outcomes.push({ kind: "change", service: owner?.slug ?? null, ref: event.sha, action: created ? "created" : "updated" });
+        outcomes.push({ kind: "change", service: owner, ref: event.sha, action: created ? "created" : "updated" });
         break;
       }
       case "deployment":

@@ -1,6 +1,6 @@
 import { trace } from "@opentelemetry/api";
 import { type Collector, CollectorError, type CollectorInput, getCollector } from "@sluice/collectors";
-import { type Database, deliveries, inTransaction, integrations } from "@sluice/db";
+import { type Database, deliveries, inTransaction, type integrations, rows } from "@sluice/db";
 import { eq, sql } from "drizzle-orm";
 import type { Logger } from "../logger.ts";
 import { type EventOutcome, type PendingGateRequest, applyEvents } from "./apply.ts";
@@ -133,7 +133,7 @@ export async function storeDelivery(
   database: Database,
   values: { integrationId: string; source: string; deliveryId: string; headers: Record<string, string>; body: string; now: Date },
 ): Promise<number | null> {
-  const [row] = await database.db
+  const insert = database.db
     .insert(deliveries)
     .values({
       integrationId: values.integrationId,
@@ -145,16 +145,18 @@ export async function storeDelivery(
     })
     .onConflictDoNothing({ target: [deliveries.source, deliveries.deliveryId] })
     .returning({ id: deliveries.id });
-  if (row) {
-    // To the second is enough for "last delivery" and keeps a busy integration's row from
-    // being updated (and locked) by every one of its deliveries.
-    await database.db
-      .update(integrations)
-      .set({ lastDeliveryAt: values.now })
-      .where(
-        sql`${integrations.id} = ${values.integrationId} and (${integrations.lastDeliveryAt} is null or ${integrations.lastDeliveryAt} < ${new Date(values.now.getTime() - LAST_DELIVERY_PRECISION_MS).toISOString()}::timestamptz)`,
-      );
-  }
+  // One statement: the delivery, and the integration's "last delivery", to the second (so a
+  // busy integration's row is not updated, and locked, by every one of its deliveries).
+  const [row] = await rows<{ id: number }>(
+    database.db,
+    sql`with stored as (${insert.getSQL()}),
+        touched as (
+          update integrations set last_delivery_at = ${values.now.toISOString()}::timestamptz
+          where id = ${values.integrationId} and exists (select 1 from stored)
+            and (last_delivery_at is null
+              or last_delivery_at < ${new Date(values.now.getTime() - LAST_DELIVERY_PRECISION_MS).toISOString()}::timestamptz))
+        select id::int as id from stored`,
+  );
   return row?.id ?? null;
 }
 
