@@ -7,7 +7,7 @@ import { type TestApp, createTestApp } from "../support/app.ts";
 // return, a background deriver works through it in batches while more writes arrive, and
 // writers never wait for it. This proves the result is what rebuilding every service from
 // its events gives: a history posted by 16 concurrent clients in random order, with updates,
-// duplicates, rollbacks, fixes, incidents and late commits, while the deriver runs.
+// duplicates, rollbacks, fixes, explicit commit lists, incidents and late commits, while the deriver runs.
 
 const sha = (service: number, n: number) => `${service.toString(16)}${n.toString(16).padStart(39, "0")}`;
 const at = (minute: number) => new Date(Date.UTC(2026, 5, 1, 8, 0) + minute * 60_000).toISOString();
@@ -45,7 +45,15 @@ function history(service: number): Call[] {
     const commit = d === 12 ? 5 : d * 2; // deployment 12 redeploys an earlier sha: a rollback
     const base = { service: name, environment: "production", sha: sha(service, commit), external_id: `${name}-d${d}` };
     calls.push({ path: "/api/v1/deployments", json: { ...base, status: "in_progress", started_at: at(d * 20) } });
-    calls.push({ path: "/api/v1/deployments", json: { ...base, status: "success", started_at: at(d * 20), finished_at: at(d * 20 + 3) } });
+    // Every seventh lists its commits explicitly (they win over the commit graph).
+    const listed =
+      d % 7 === 0
+        ? { commits: [commit, commit - 1].map((n) => ({ sha: sha(service, n), committed_at: at(n * 10 - 5), parents: [sha(service, n - 1)] })) }
+        : {};
+    calls.push({
+      path: "/api/v1/deployments",
+      json: { ...base, ...listed, status: "success", started_at: at(d * 20), finished_at: at(d * 20 + 3) },
+    });
     if (d % 5 === 0) calls.push({ path: "/api/v1/deployments", json: { ...base, status: "success", finished_at: at(d * 20 + 3) } });
     if (d === 15) calls.push({ path: "/api/v1/deployments", json: { ...base, fixes: sha(service, 28), finished_at: at(d * 20 + 3) } });
   }

@@ -35,50 +35,65 @@ export type Since = Date | null | undefined;
 export const earlierSince = (a: Since, b: Since): Since =>
   a === undefined ? b : b === undefined ? a : a === null || b === null ? null : a < b ? a : b;
 
+type Position = { finishedAt: Date; externalId: string };
+
+const compare = (a: Position, b: Position) =>
+  a.finishedAt.getTime() - b.finishedAt.getTime() || (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0);
+
 /**
- * Brings a service's deployment_changes up to date after one deployment went from `before`
- * (as last derived) to `after`; outcomesSince then says from where its outcomes must be
- * derived again. The result does not depend on the order events arrive in (docs/metrics.md, "Order").
+ * Brings a service's deployment_changes up to date after some of its deployments went from
+ * `before` (as last derived) to `after`; outcomesSince then says from where its outcomes must
+ * be derived again. Each deployment walked at most once: deployments that left or moved, and
+ * those listing their commits, make everything from their earliest position walk again in
+ * timeline order; the others before that point walk alone and release what they claim from
+ * later ones. The result does not depend on the order events arrive in (docs/metrics.md, "Order").
  */
-export async function walkAfterDeploymentWritten(
+export async function walkAfterDeploymentsWritten(
   tx: Executor,
-  before: DeploymentSnapshot | null,
-  after: DeploymentSnapshot,
+  serviceId: number,
+  written: Array<{ before: DeploymentSnapshot | null; after: DeploymentSnapshot }>,
   repositoryIds: () => Promise<number[]>,
 ): Promise<void> {
-  const wasProduction = before?.isProduction === true;
-  const moved =
-    wasProduction !== after.isProduction ||
-    (wasProduction &&
-      (before.finishedAt?.getTime() !== after.finishedAt?.getTime() ||
-        before.sha !== after.sha ||
-        !sameList(before.explicitCommits, after.explicitCommits)));
-
-  if (moved) {
+  let rewalkFrom: Position | undefined;
+  const from = (position: Position) => {
+    if (!rewalkFrom || compare(position, rewalkFrom) < 0) rewalkFrom = position;
+  };
+  const alone: WalkTarget[] = [];
+  for (const { before, after } of written) {
+    const wasProduction = before?.isProduction === true;
+    const moved =
+      wasProduction !== after.isProduction ||
+      (wasProduction &&
+        (before.finishedAt?.getTime() !== after.finishedAt?.getTime() ||
+          before.sha !== after.sha ||
+          !sameList(before.explicitCommits, after.explicitCommits)));
+    if (!moved) continue;
     if (wasProduction && before.finishedAt) {
-      // It left or moved in the timeline: everything after its earliest position is re-walked.
-      // Its commits go first: left at the old position they would still count as deployed
-      // there for the deployments walked before it reaches its new one.
+      // It left or moved in the timeline: everything after its earliest position is walked
+      // again. Its commits go first: left at the old position they would still count as
+      // deployed there for the deployments walked before it reaches its new one.
       await tx.delete(deploymentChanges).where(eq(deploymentChanges.deploymentId, after.id));
-      const from = earliest(before, after);
-      for (const target of await productionTimeline(tx, after.serviceId, from)) {
-        await walkDeployment(tx, target, await repositoryIds());
-      }
-    } else {
+      const position = earliest(before, after);
+      if (position) from(position);
+    } else if (after.isProduction && after.finishedAt) {
       // The snapshot is the row as it is now: it says all the walk needs.
-      if (after.isProduction && after.finishedAt) {
-        const target: WalkTarget = { ...after, finishedAt: after.finishedAt };
-        // A walked entry claims a commit together with everything behind it that a later
-        // deployment had reached through it: those simply lose what it claimed.
-        await walkDeployment(tx, target, await repositoryIds(), { release: target.explicitCommits === null });
-        if (target.explicitCommits !== null) {
-          // An explicit list claims commits without their ancestors, so a later walk that went
-          // through them now stops there and reaches less: later deployments walk again, in order.
-          for (const later of await productionTimeline(tx, after.serviceId, target)) {
-            if (later.id !== target.id) await walkDeployment(tx, later, await repositoryIds());
-          }
-        }
-      }
+      const target: WalkTarget = { ...after, finishedAt: after.finishedAt };
+      // An explicit list claims commits without their ancestors, so a later walk that went
+      // through them now stops there and reaches less: it and everything after walk again.
+      if (target.explicitCommits !== null) from(target);
+      else alone.push(target);
+    }
+  }
+  alone.sort(compare);
+  for (const target of alone) {
+    if (rewalkFrom && compare(target, rewalkFrom) >= 0) break;
+    // A walked deployment claims a commit together with everything behind it that a later
+    // deployment had reached through it: those simply lose what it claimed.
+    await walkDeployment(tx, target, await repositoryIds(), { release: true });
+  }
+  if (rewalkFrom) {
+    for (const target of await productionTimeline(tx, serviceId, rewalkFrom)) {
+      await walkDeployment(tx, target, await repositoryIds());
     }
   }
 }

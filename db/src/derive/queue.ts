@@ -10,7 +10,7 @@ import {
   earlierSince,
   outcomesSince,
   walkAfterChangesWritten,
-  walkAfterDeploymentWritten,
+  walkAfterDeploymentsWritten,
 } from "./index.ts";
 import { attributeIncidents, deriveBaseline, deriveFailures, deriveRework } from "./outcomes.ts";
 
@@ -109,14 +109,12 @@ export async function deriveQueued(tx: Executor, serviceId: number): Promise<num
     return repositories;
   };
   const current = await currentSnapshots(tx, [...firstBefore.keys()]);
-  const positions: DeploymentSnapshot[] = [];
-  for (const [deploymentId, stored] of firstBefore) {
+  const written = [...firstBefore].flatMap(([deploymentId, stored]) => {
     const after = current.get(deploymentId);
-    if (!after) continue;
-    const before = fromStored(stored);
-    await walkAfterDeploymentWritten(tx, before, after, repositoryIds);
-    positions.push(...(before ? [before, after] : [after]));
-  }
+    return after ? [{ before: fromStored(stored), after }] : [];
+  });
+  await walkAfterDeploymentsWritten(tx, serviceId, written, repositoryIds);
+  const positions = written.flatMap(({ before, after }) => (before ? [before, after] : [after]));
   const since = await outcomesSince(tx, serviceId, positions);
   if (shas.size > 0) await walkAfterChangesWritten(tx, serviceId, [...shas]);
 
