@@ -115,9 +115,10 @@ async function shutdown(signal: string) {
   stopRetention();
   stopGauges();
   await stopGateScheduler();
-  // A round in progress finishes (its transaction commits); what is still queued waits in the
-  // database for the next replica or start.
-  await deriver.stop();
+  // A round in progress finishes (its transaction commits) if it can within the bound; what
+  // is still queued, or rolled back when the pool closes under it, waits in the database for
+  // the next replica or start.
+  await Promise.race([deriver.stop(), new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref())]);
   await database.close();
   await telemetry.shutdown();
   await stopTracing();

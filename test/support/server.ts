@@ -29,11 +29,14 @@ process.once("exit", () => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
 });
 
-/** Starts `node ingest/src/server.ts` as a real process and waits until /healthz answers. */
+/**
+ * Starts `node ingest/src/server.ts` as a real process, with the V8 flag `npm start` gives it
+ * (docs/operations.md "Sizing"), and waits until /healthz answers.
+ */
 export async function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<RunningServer> {
   const port = await freePort();
   let output = "";
-  const child = spawn(nodeBinary, ["ingest/src/server.ts"], {
+  const child = spawn(nodeBinary, ["--max-semi-space-size=16", "ingest/src/server.ts"], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? "", SLUICE_LOG_LEVEL: "warn", ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
