@@ -162,8 +162,9 @@ async function openPostgres(url: string, poolSize: number, onQuery?: QueryObserv
     connect_timeout: 10,
     // Sluice's statements are short; PostgreSQL's JIT compiles for 0.1-1 s whenever a plan's
     // estimated cost is high (a service's whole timeline in one derive statement, an org-wide
-    // metric), which costs far more than it saves here.
-    connection: { jit: "off" },
+    // metric), which costs far more than it saves here. Sorts get 16 MB (the default 4 MB sends
+    // an organisation-wide lead time's sort of ~450,000 values to disk: 233 ms instead of 160).
+    connection: { jit: "off", work_mem: "16MB" },
   });
   const db = drizzlePostgres(timed(prepared(client), "unsafe", "begin", onQuery), { schema, casing: "snake_case" }) as unknown as Db;
   return {

@@ -4,7 +4,8 @@
 // Targets on PostgreSQL: organisation-wide 90 days p95 < 250 ms, one service p95 < 50 ms.
 //
 // BENCH_SCALE (default 1: 200 services, ~1,000 deployments a day) sizes the PostgreSQL run,
-// BENCH_PGLITE_SCALE (default 0.05) the PGlite one (0 skips it), BENCH_RUNS the timed requests per row.
+// BENCH_PGLITE_SCALE (default 0.05) the PGlite one (0 skips it), BENCH_RUNS the timed requests per row,
+// BENCH_KEEP_DATABASE=1 keeps the PostgreSQL database (its URL is printed) to study the plans.
 import { Writable } from "node:stream";
 import { type Database, openDatabase, rows } from "@sluice/db";
 import { createEmptyPostgresDatabase } from "@sluice/db/testing";
@@ -100,7 +101,9 @@ async function benchmark(kind: "postgres" | "pglite", scale: number, runs: numbe
   if (kind === "postgres") {
     const created = await createEmptyPostgresDatabase(benchDatabaseUrl());
     database = await openDatabase({ url: created.url, poolSize: 8 });
-    drop = created.drop;
+    // BENCH_KEEP_DATABASE=1 leaves it for EXPLAIN ANALYZE afterwards.
+    if (process.env.BENCH_KEEP_DATABASE) console.log(`database kept: ${created.url}`);
+    else drop = created.drop;
   } else {
     database = await openDatabase({ dataDir: "memory://" });
   }
