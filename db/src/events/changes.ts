@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import { enqueueChanges } from "../derive/queue.ts";
 import { changes } from "../schema/index.ts";
@@ -39,35 +39,32 @@ const union = (a: string[], b: string[] | undefined) => (b ? [...new Set([...a, 
 export async function recordChange(tx: Executor, input: ChangeInput): Promise<{ change: ChangeRow; created: boolean }> {
   const pr = input.pullRequest;
   const now = new Date();
-  const inserted = await insertQueued(
-    tx,
-    changes,
-    tx
-      .insert(changes)
-      .values({
-        repositoryId: input.repositoryId,
-        sha: input.sha,
-        committedAt: input.committedAt ?? null,
-        authoredAt: input.authoredAt ?? null,
-        author: input.author ?? null,
-        message: input.message ?? null,
-        branch: input.branch ?? null,
-        files: input.files ? [...new Set(input.files)] : null,
-        parents: [...new Set(input.parents ?? [])],
-        prNumber: pr?.number ?? null,
-        prOpenedAt: pr?.openedAt ?? null,
-        prMergedAt: pr?.mergedAt ?? null,
-        prFirstCommitAt: pr?.firstCommitAt ?? null,
-        prUrl: pr?.url ?? null,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoNothing({ target: [changes.repositoryId, changes.sha] })
-      .returning(),
-    sql`insert into derivation_queue (service_id, kind, repository_id, sha)
+  const inserted = await insertQueued(tx, {
+    key: "change",
+    table: changes,
+    values: {
+      repositoryId: input.repositoryId,
+      sha: input.sha,
+      committedAt: input.committedAt ?? null,
+      authoredAt: input.authoredAt ?? null,
+      author: input.author ?? null,
+      message: input.message ?? null,
+      branch: input.branch ?? null,
+      files: input.files ? [...new Set(input.files)] : null,
+      parents: [...new Set(input.parents ?? [])],
+      prNumber: pr?.number ?? null,
+      prOpenedAt: pr?.openedAt ?? null,
+      prMergedAt: pr?.mergedAt ?? null,
+      prFirstCommitAt: pr?.firstCommitAt ?? null,
+      prUrl: pr?.url ?? null,
+      createdAt: now,
+      updatedAt: now,
+    },
+    target: [changes.repositoryId, changes.sha],
+    queue: `insert into derivation_queue (service_id, kind, repository_id, sha)
         select distinct sr.service_id, 'change', ins.repository_id, ins.sha
         from ins join service_repositories sr on sr.repository_id = ins.repository_id`,
-  );
+  });
   if (inserted) return { change: inserted, created: true };
 
   return inTransactionOf(tx, async (inner) => {

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import type { DeploymentSnapshot } from "../derive/index.ts";
 import { enqueueDeployment } from "../derive/queue.ts";
@@ -129,12 +129,13 @@ export async function recordDeployment(
     updatedAt: now,
   };
   fresh.isProduction = isProduction(fresh);
-  const inserted = await insertQueued(
-    tx,
-    deployments,
-    tx.insert(deployments).values(fresh).onConflictDoNothing({ target: [deployments.serviceId, deployments.externalId] }).returning(),
-    sql`insert into derivation_queue (service_id, kind, deployment_id) select service_id, 'deployment', id from ins`,
-  );
+  const inserted = await insertQueued(tx, {
+    key: "deployment",
+    table: deployments,
+    values: fresh,
+    target: [deployments.serviceId, deployments.externalId],
+    queue: "insert into derivation_queue (service_id, kind, deployment_id) select service_id, 'deployment', id from ins",
+  });
   if (inserted) return { deployment: inserted, created: true };
 
   // It exists: merge under its row lock (a transaction of its own unless the caller's).

@@ -8,10 +8,11 @@ import {
   recordChange,
   recordDeployment,
   recordIncident,
+  rows,
   services,
   servicesForRepository,
 } from "@sluice/db";
-import { and, eq, like } from "drizzle-orm";
+import { and, eq, like, sql } from "drizzle-orm";
 
 export interface EventOutcome {
   kind: NormalizedEvent["kind"];
@@ -146,6 +147,17 @@ async function applyIncident(tx: Executor, event: IncidentEvent, source: string,
 
 /** A commit's repository, with the service named as its owner in the outcome (created if none claims it). */
 async function resolveRepository(tx: Executor, repository: { name: string; provider?: string | undefined; url?: string | undefined }) {
+  // Almost always a repository seen before and claimed: one read.
+  const [known] = await rows<{ repository_id: number; slug: string | null }>(
+    tx,
+    sql`select r.id::int as repository_id, s.slug
+        from repositories r
+        left join service_repositories sr on sr.repository_id = r.id
+        left join services s on s.id = sr.service_id
+        where r.name = ${repository.name.toLowerCase()}
+        order by s.id nulls last limit 1`,
+  );
+  if (known?.slug) return { repositoryId: known.repository_id, owner: known.slug };
   const input = { name: repository.name, provider: repository.provider, url: repository.url };
   const serviceIds = await servicesForRepository(tx, input);
   const repositoryId = await ensureRepository(tx, input);
