@@ -107,6 +107,8 @@ async function openPglite(dataDir: string, onQuery?: QueryObserver): Promise<Dat
   // relaxedDurability stays off: a query resolves only after its WAL is flushed, so
   // anything Sluice acknowledged survives a crash of the process.
   const client = await PGlite.create(dataDir);
+  // As on PostgreSQL (openPostgres): sorts of a large window's lead times stay in memory.
+  await client.exec("set work_mem = '16MB'");
   const db = drizzlePglite(timed(client, "query", "transaction", onQuery), { schema, casing: "snake_case" }) as unknown as Db;
   return {
     db,

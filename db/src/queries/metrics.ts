@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import {
   type Benchmark,
@@ -36,6 +35,11 @@ export interface MetricsScope extends MetricsWindow {
   serviceIds?: number[] | undefined;
   environment?: string | undefined;
   benchmark: Benchmark;
+  /**
+   * Leave out the pull request breakdown and time to restore (their fields come back empty):
+   * a gate's DORA rules read neither, and skip two statements.
+   */
+  core?: boolean;
 }
 
 export interface Metrics {
@@ -147,28 +151,19 @@ function assemble(
   };
 }
 
-/**
- * Lead time sorts every change of the window (some 450,000 org-wide over 90 days): with the
- * default work_mem of 4 MB that sort spills to disk, so the statement gets more, locally.
- */
-function withSortMemory<T>(db: Executor, fn: (tx: Executor) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`set local work_mem = '64MB'`);
-    return fn(tx);
-  });
-}
-
 const keyed = <T extends { grp: number; bucket: number }>(found: T[]) =>
   new Map(found.map((row) => [`${row.grp}:${row.bucket}`, row]));
 
 /** Metrics for every group and bucket of a tiling: result[group][bucket]. */
-async function computeTiled(db: Executor, tiling: Tiling, benchmark: Benchmark): Promise<Metrics[][]> {
+async function computeTiled(db: Executor, tiling: Tiling, benchmark: Benchmark, core = false): Promise<Metrics[][]> {
   // Independent statements: on PostgreSQL they run on separate pooled connections at once.
+  // Lead time sorts every change of the window (some 450,000 org-wide over 90 days): the
+  // connections sort in 16 MB of work_mem (db/src/client.ts), so that sort stays in memory.
   const [deploymentRows, leadRows, pullRequestRows, restoreRows] = await Promise.all([
     deploymentStatement(db, tiling),
-    withSortMemory(db, (tx) => leadTimeStatement(tx, tiling)),
-    pullRequestStatement(db, tiling),
-    restoreStatement(db, tiling),
+    leadTimeStatement(db, tiling),
+    core ? [] : pullRequestStatement(db, tiling),
+    core ? [] : restoreStatement(db, tiling),
   ]);
   const d = keyed(deploymentRows);
   const l = keyed(leadRows);
@@ -189,6 +184,7 @@ export async function computeMetrics(db: Executor, scope: MetricsScope): Promise
     db,
     { groups: [scope.serviceIds], environment: scope.environment, starts: [scope.from], end: scope.to },
     scope.benchmark,
+    scope.core,
   )) as [[Metrics]];
   return metrics;
 }
