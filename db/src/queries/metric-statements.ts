@@ -151,10 +151,28 @@ function changesOfEnvironment(tiling: Tiling): SQL {
     where d.is_production and d.environment = ${tiling.environment} and ${inWindow(tiling, sql`d.finished_at`)})`;
 }
 
-/**
- * The pull request breakdown of lead time, over the same changes: those that came through a
- * pull request (with the collectors, a PR's merge commit), each stage's median.
- */
+/** Lead time for changes: every change counted, so one sort of possibly 10^5-10^6 values. */
+export function leadTimeStatement(db: Executor, tiling: Tiling): Promise<LeadTimeStats[]> {
+  return rows<LeadTimeStats>(
+    db,
+    sql`with ${scopeCtes(tiling)}, ${baselineDeployments},
+    lead_time_changes as (
+      select s.grp, ${bucketOf(tiling, sql`dc.finished_at`)} as bucket, dc.lead_time_seconds as seconds
+      from scope_services s
+      join deployment_changes dc on dc.service_id = s.service_id
+      where ${inWindow(tiling, sql`dc.finished_at`)} and dc.in_scope and dc.committed_at is not null
+        and dc.deployment_id not in (select id from baseline_deployments) ${changesOfEnvironment(tiling)}
+    ),
+    lead_times as (
+      select ${groupKeys(tiling)}, count(*)::int as changes,
+        percentile_cont(array[0.5, 0.75, 0.9]) within group (order by seconds) as q
+      from lead_time_changes ${groupBy(tiling)}
+    )
+    select grp::int as grp, bucket::int as bucket, changes, q[1]::float8 as median, q[2]::float8 as p75, q[3]::float8 as p90
+    from lead_times`,
+  );
+}
+
 export type PullRequestStats = {
   grp: number;
   bucket: number;
@@ -165,39 +183,26 @@ export type PullRequestStats = {
 };
 
 /**
- * Lead time for changes, every change counted (one sort of possibly 10^5-10^6 values), and
- * with `pullRequests` its pull request breakdown from the same scan of the changes.
+ * The pull request breakdown of lead time, over the same changes: those that came through a
+ * pull request (with the collectors, a PR's merge commit), each stage's median.
  */
-export function leadTimeStatement(
-  db: Executor,
-  tiling: Tiling,
-  options: { pullRequests: boolean },
-): Promise<Array<LeadTimeStats & Partial<PullRequestStats>>> {
-  const breakdown = options.pullRequests
-    ? sql`, count(*) filter (where pr_number is not null)::int as pull_requests,
-        percentile_cont(0.5) within group (order by coding) filter (where pr_number is not null)::float8 as coding_median,
-        percentile_cont(0.5) within group (order by review) filter (where pr_number is not null)::float8 as review_median,
-        percentile_cont(0.5) within group (order by deploy) filter (where pr_number is not null)::float8 as deploy_median`
-    : sql``;
-  return rows<LeadTimeStats & Partial<PullRequestStats>>(
+export function pullRequestStatement(db: Executor, tiling: Tiling): Promise<PullRequestStats[]> {
+  return rows<PullRequestStats>(
     db,
     sql`with ${scopeCtes(tiling)}, ${baselineDeployments},
-    lead_time_changes as (
-      select s.grp, ${bucketOf(tiling, sql`dc.finished_at`)} as bucket, dc.lead_time_seconds as seconds,
-        dc.pr_number, dc.pr_coding_seconds as coding, dc.pr_review_seconds as review, dc.pr_deploy_seconds as deploy
+    pull_request_changes as (
+      select s.grp, ${bucketOf(tiling, sql`dc.finished_at`)} as bucket,
+        dc.pr_coding_seconds as coding, dc.pr_review_seconds as review, dc.pr_deploy_seconds as deploy
       from scope_services s
       join deployment_changes dc on dc.service_id = s.service_id
-      where ${inWindow(tiling, sql`dc.finished_at`)} and dc.in_scope and dc.committed_at is not null
+      where ${inWindow(tiling, sql`dc.finished_at`)} and dc.in_scope and dc.committed_at is not null and dc.pr_number is not null
         and dc.deployment_id not in (select id from baseline_deployments) ${changesOfEnvironment(tiling)}
-    ),
-    lead_times as (
-      select ${groupKeys(tiling)}, count(*)::int as changes,
-        percentile_cont(array[0.5, 0.75, 0.9]) within group (order by seconds) as q ${breakdown}
-      from lead_time_changes ${groupBy(tiling)}
     )
-    select grp::int as grp, bucket::int as bucket, changes, q[1]::float8 as median, q[2]::float8 as p75, q[3]::float8 as p90
-      ${options.pullRequests ? sql`, pull_requests, coding_median, review_median, deploy_median` : sql``}
-    from lead_times`,
+    select ${groupKeys(tiling)}, count(*)::int as pull_requests,
+      percentile_cont(0.5) within group (order by coding)::float8 as coding_median,
+      percentile_cont(0.5) within group (order by review)::float8 as review_median,
+      percentile_cont(0.5) within group (order by deploy)::float8 as deploy_median
+    from pull_request_changes ${groupBy(tiling)}`,
   );
 }
 

@@ -17,6 +17,7 @@ import {
   type Tiling,
   deploymentStatement,
   leadTimeStatement,
+  pullRequestStatement,
   restoreStatement,
 } from "./metric-statements.ts";
 import { type Interval, bucketStarts, windowDays } from "./windows.ts";
@@ -158,14 +159,15 @@ async function computeTiled(db: Executor, tiling: Tiling, benchmark: Benchmark, 
   // Independent statements: on PostgreSQL they run on separate pooled connections at once.
   // Lead time sorts every change of the window (some 450,000 org-wide over 90 days): the
   // connections sort in 16 MB of work_mem (db/src/client.ts), so that sort stays in memory.
-  const [deploymentRows, leadRows, restoreRows] = await Promise.all([
+  const [deploymentRows, leadRows, pullRequestRows, restoreRows] = await Promise.all([
     deploymentStatement(db, tiling),
-    leadTimeStatement(db, tiling, { pullRequests: !core }),
+    leadTimeStatement(db, tiling),
+    core ? [] : pullRequestStatement(db, tiling),
     core ? [] : restoreStatement(db, tiling),
   ]);
   const d = keyed(deploymentRows);
   const l = keyed(leadRows);
-  const p = keyed(core ? [] : (leadRows as PullRequestStats[]));
+  const p = keyed(pullRequestRows);
   const r = keyed(restoreRows);
   return tiling.groups.map((_, grp) =>
     tiling.starts.map((from, bucket) => {
