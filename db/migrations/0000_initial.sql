@@ -81,6 +81,12 @@ CREATE TABLE "derivation_queue" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "dora_gauges" (
+	"id" integer PRIMARY KEY NOT NULL,
+	"computed_at" timestamp with time zone NOT NULL,
+	"values" jsonb NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "gate_evaluations" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "gate_evaluations_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"gate_id" bigint NOT NULL,

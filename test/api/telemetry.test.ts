@@ -102,4 +102,41 @@ describe("GET /metrics", () => {
       await app.close();
     }
   });
+
+  test("the DORA gauges are computed by one replica per interval and published by all", async () => {
+    const t = await createTestApp();
+    try {
+      await t.request("/api/v1/services", { method: "POST", json: { slug: "checkout" } });
+      await t.request("/api/v1/deployments", {
+        method: "POST",
+        json: { service: "checkout", environment: "production", sha: "b".repeat(40), finished_at: "2026-06-10T10:00:00Z" },
+      });
+      // Two replicas' caches over one database, ticking at the same time; what each publishes is kept.
+      const published: unknown[][] = [[], []];
+      const replicas = published.map((mine) => {
+        const telemetry = createTelemetry({ cardinalityLimit: 200 });
+        const setDora = telemetry.setDora.bind(telemetry);
+        telemetry.setDora = (values) => {
+          mine.push(values);
+          setDora(values);
+        };
+        return telemetry;
+      });
+      const now = new Date("2026-06-15T12:00:00Z");
+      const first = await Promise.all(
+        replicas.map((telemetry) => refreshDoraGauges({ database: t.database, telemetry, now, maxAgeMs: 54_000 })),
+      );
+      expect(first.filter(Boolean)).toHaveLength(1);
+      // Within the interval nobody computes again; after it, one does.
+      const soon = new Date(now.getTime() + 30_000);
+      expect(await refreshDoraGauges({ database: t.database, telemetry: replicas[1] as never, now: soon, maxAgeMs: 54_000 })).toBe(false);
+      const later = new Date(now.getTime() + 60_000);
+      expect(await refreshDoraGauges({ database: t.database, telemetry: replicas[1] as never, now: later, maxAgeMs: 54_000 })).toBe(true);
+      // Both caches hold the same figures, whichever computed them.
+      expect(published[0]?.[0]).toEqual(published[1]?.[0]);
+      expect(published[0]?.[0]).toEqual([expect.objectContaining({ service: "checkout", deployments: 1 })]);
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -1,6 +1,7 @@
 export * from "./changes.ts";
 export * from "./deployments.ts";
 export * from "./derivation.ts";
+export * from "./dora-gauges.ts";
 export * from "./gates.ts";
 export * from "./incidents.ts";
 export * from "./integrations.ts";
