@@ -1,6 +1,6 @@
 export * from "./client.ts";
 export { rederiveService, WALK_LIMIT } from "./derive/index.ts";
-export { deriveQueued, deriveSome, derivationBacklog, settleDerivation, stillQueued } from "./derive/queue.ts";
+export { deriveServiceNow, deriveSome, settleDerivation, stillQueued } from "./derive/queue.ts";
 export * from "./events/changes.ts";
 export * from "./events/deployments.ts";
 export * from "./events/incidents.ts";

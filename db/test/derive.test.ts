@@ -13,6 +13,7 @@ import {
   rows,
   servicesForRepository,
   settleDerivation,
+  type Tx,
 } from "../src/index.ts";
 import { createTestDatabase } from "../src/testing.ts";
 
@@ -34,7 +35,7 @@ describe("ingest-time derivation", () => {
   afterAll(() => database.close());
 
   // Each event derived before the next arrives; the batched case has its own test below.
-  const write = async <T>(fn: (tx: Parameters<Parameters<typeof inTransaction>[1]>[0]) => Promise<T>) => {
+  const write = async <T>(fn: (tx: Tx) => Promise<T>) => {
     const result = await inTransaction(database.db, fn);
     await settleDerivation(database.db);
     return result;
@@ -106,7 +107,7 @@ describe("ingest-time derivation", () => {
     // The same history twice, on two services: once derived after every write, once
     // written whole (out of order, with updates to the same rows) and derived in one pass.
     const history = async (service: number, settleEach: boolean) => {
-      const run = async <T>(fn: (tx: Parameters<Parameters<typeof inTransaction>[1]>[0]) => Promise<T>) => {
+      const run = async <T>(fn: (tx: Tx) => Promise<T>) => {
         const result = await inTransaction(database.db, fn);
         if (settleEach) await settleDerivation(database.db);
         return result;

@@ -124,6 +124,14 @@ export function serverMemory(server: RunningServer): { rssMb: number; peakMb: nu
   return { rssMb: Math.round(kb("VmRSS") / 1024), peakMb: Math.round(kb("VmHWM") / 1024) };
 }
 
+/** A table cell: RSS now (peak) against the 300 MB target of issue 8. */
+export const rssCell = (m: { rssMb: number; peakMb: number }) =>
+  `${m.rssMb} (${m.peakMb}; target < 300: ${m.peakMb < 300 ? "met" : "MISSED"})`;
+
+/** A table cell: a rate as a share of the same run's /healthz rate, against a target share. */
+export const ratioCell = (ratio: number, target: number) =>
+  `${fmt(ratio * 100)}% (target >= ${target * 100}%: ${ratio >= target ? "met" : "MISSED"})`;
+
 /**
  * Derivation runs behind the writes (docs/operations.md "Derivation"): how long after a
  * burst a read that must see all of it takes (it derives whatever the deriver has not).

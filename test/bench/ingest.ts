@@ -12,6 +12,8 @@ import {
   isMain,
   load,
   printTable,
+  ratioCell,
+  rssCell,
   seconds,
   serverMemory,
 } from "./harness.ts";
@@ -60,9 +62,9 @@ export async function run(kinds = benchDatabases()) {
           "p50 ms": fmt(r.p50),
           "p99 ms": fmt(r.p99),
           "errors+non2xx": r.errors + r.non2xx,
-          "RSS MB (peak)": r === raw ? "" : `${memory.rssMb} (${memory.peakMb}; target < 300: ${memory.peakMb < 300 ? "met" : "MISSED"})`,
+          "RSS MB (peak)": r === raw ? "" : rssCell(memory),
           "derived s after": r === raw ? "" : fmt(catchUp, 2),
-          "of raw": r === raw ? "baseline" : `${fmt(ratio * 100)}% (target >= ${TARGET_RATIO * 100}%: ${ratio >= TARGET_RATIO ? "met" : "MISSED"})`,
+          "of raw": r === raw ? "baseline" : ratioCell(ratio, TARGET_RATIO),
         });
       }
     } finally {

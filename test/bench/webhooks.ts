@@ -14,6 +14,8 @@ import {
   isMain,
   load,
   printTable,
+  ratioCell,
+  rssCell,
   seconds,
   serverMemory,
 } from "./harness.ts";
@@ -21,7 +23,6 @@ import {
 const TARGET_RATIO = 0.25;
 const TARGET_P99_MS = 100;
 const PACED_RATE = 500;
-const rss = (m: { rssMb: number; peakMb: number }) => `${m.rssMb} (${m.peakMb}; target < 300: ${m.peakMb < 300 ? "met" : "MISSED"})`;
 
 // biome-ignore lint/suspicious/noExplicitAny: a vendor payload edited by path
 type Payload = Record<string, any>;
@@ -84,14 +85,14 @@ export async function run(kinds = benchDatabases()) {
           "p50 ms": fmt(r.p50),
           "p99 ms": r === raw ? fmt(r.p99) : `${fmt(r.p99)} (target < ${TARGET_P99_MS}: ${r.p99 < TARGET_P99_MS ? "met" : "MISSED"})`,
           "errors+non2xx": r.errors + r.non2xx,
-          "RSS MB (peak)": r === raw ? "" : rss(r === paced ? pacedMemory : memory),
+          "RSS MB (peak)": r === raw ? "" : rssCell(r === paced ? pacedMemory : memory),
           "derived s after": r === raw ? "" : fmt(r === paced ? pacedCatchUp : catchUp, 2),
           "of raw":
             r === raw
               ? "baseline"
               : r === paced
                 ? "(paced)"
-                : `${fmt(ratio * 100)}% (target >= ${TARGET_RATIO * 100}%: ${ratio >= TARGET_RATIO ? "met" : "MISSED"})`,
+                : ratioCell(ratio, TARGET_RATIO),
         });
       }
     } finally {

@@ -2,7 +2,7 @@ import { inArray, sql } from "drizzle-orm";
 import { type Db, type Executor, rows } from "../client.ts";
 import { serviceRepositoryIds } from "../events/services.ts";
 import { deployments, derivationQueue } from "../schema/index.ts";
-import { textArray, timestamp } from "../sql-arrays.ts";
+import { textArray } from "../sql-arrays.ts";
 import { inTransaction } from "../transaction.ts";
 import {
   type DeploymentSnapshot,
@@ -78,7 +78,7 @@ type Entry = {
  * point any entry can change. The caller holds the service's row lock. Returns the number
  * of entries done.
  */
-export async function deriveQueued(tx: Executor, serviceId: number): Promise<number> {
+async function deriveQueued(tx: Executor, serviceId: number): Promise<number> {
   const entries = await rows<Entry>(
     tx,
     sql`delete from derivation_queue where service_id = ${serviceId}
@@ -173,12 +173,19 @@ async function queuedServices(db: Executor, limit: number): Promise<number[]> {
 export async function settleDerivation(db: Db): Promise<number> {
   let done = 0;
   for (const serviceId of await queuedServices(db, 1_000_000)) {
-    done += await inTransaction(db, async (tx) => {
-      await tx.execute(sql`select id from services where id = ${serviceId} for no key update`);
-      return deriveQueued(tx, serviceId);
-    });
+    done += await inTransaction(db, (tx) => deriveServiceNow(tx, serviceId));
   }
   return done;
+}
+
+/**
+ * Derives what is queued for one service inside the caller's transaction, first waiting for
+ * the service's row lock (another replica may be deriving it). For a write whose caller
+ * wants its effect in the answer (PATCH /deployments/:id).
+ */
+export async function deriveServiceNow(tx: Executor, serviceId: number): Promise<number> {
+  await tx.execute(sql`select id from services where id = ${serviceId} for no key update`);
+  return deriveQueued(tx, serviceId);
 }
 
 /**
@@ -205,14 +212,4 @@ export async function stillQueued(db: Executor, kind: "deployment" | "incident",
   const column = kind === "deployment" ? derivationQueue.deploymentId : derivationQueue.incidentId;
   const found = await db.select({ id: column }).from(derivationQueue).where(inArray(column, ids));
   return new Set(found.map((r) => r.id as number));
-}
-
-/** How far derivation is behind: entries queued and the age of the oldest (for /metrics and benchmarks). */
-export async function derivationBacklog(db: Executor, now: Date): Promise<{ entries: number; oldestSeconds: number }> {
-  const [found] = await rows<{ entries: number; oldest: number | null }>(
-    db,
-    sql`select count(*)::int as entries, extract(epoch from ${timestamp(now)} - min(created_at))::float8 as oldest
-        from derivation_queue`,
-  );
-  return { entries: found?.entries ?? 0, oldestSeconds: Math.max(0, found?.oldest ?? 0) };
 }

@@ -7,6 +7,7 @@ interface Shape {
   parts: string[];
   /** The column (by property name) each parameter fills. */
   names: string[];
+  columns: Record<string, PgColumn>;
 }
 
 // drizzle builds a statement's text anew on every call, which for an insert of a whole row
@@ -26,7 +27,6 @@ export async function insertQueued<T extends PgTable>(
   statement: { key: string; table: T; values: Record<string, unknown>; target: PgColumn[]; queue: string },
 ): Promise<T["$inferSelect"] | undefined> {
   const { table, values } = statement;
-  const columns = getTableColumns(table) as Record<string, PgColumn>;
   let shape = shapes.get(statement.key);
   if (!shape) {
     const placeholders = Object.fromEntries(Object.keys(values).map((name) => [name, sql.placeholder(name)]));
@@ -41,12 +41,14 @@ export async function insertQueued<T extends PgTable>(
         const inner = param instanceof Param ? param.value : param;
         return inner instanceof Placeholder ? inner.name : "";
       }),
+      columns: getTableColumns(table) as Record<string, PgColumn>,
     };
     if (shape.names.includes("") || shape.parts.length !== shape.names.length + 1) {
       throw new Error(`statement ${statement.key}: every parameter must be a value of the row`);
     }
     shapes.set(statement.key, shape);
   }
+  const { columns } = shape;
   const chunks: SQL[] = [sql.raw(shape.parts[0] as string)];
   shape.names.forEach((name, i) => {
     const value = values[name];

@@ -5,7 +5,7 @@ import {
   FAILURE_REASONS,
   type Executor,
   deployments,
-  deriveQueued,
+  deriveServiceNow,
   inTransaction,
   stillQueued,
   patchDeployment,
@@ -298,7 +298,7 @@ deploymentsRouter.openapi(
     const row = await inTransaction(db, async (tx) => {
       const patched = await patchDeployment(tx, id, { status: input.status, finishedAt, failed: input.failed }, c.var.deps.clock());
       if (!patched) return undefined;
-      await deriveQueued(tx, patched.serviceId);
+      await deriveServiceNow(tx, patched.serviceId);
       const [fresh] = await tx.select().from(deployments).where(eq(deployments.id, id));
       return fresh;
     });
