@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
 import { createEmptyPostgresDatabase } from "@sluice/db/testing";
 import { type RunningServer, startServer } from "../support/server.ts";
 
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789";
 /** Benchmarks measure throughput: the per-integration webhook limit would cap it. */
-const BENCH_ENV = {
+export const BENCH_ENV = {
   SLUICE_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
   SLUICE_LOG_LEVEL: "silent",
   SLUICE_WEBHOOK_RATE_LIMIT_PER_MINUTE: "0",
@@ -31,7 +33,11 @@ export interface LoadResult {
 
 type Request = { method?: string; path: string; headers?: Record<string, string>; body?: string };
 
-/** Drives `connections` concurrent clients for `duration` seconds; `next` builds each request. */
+/**
+ * Drives the server for `duration` seconds; `next` builds each request. Without `rate`, a closed
+ * loop: `connections` clients each send their next request as soon as the last one answered
+ * (throughput). With `rate`, an open loop: see `paced`.
+ */
 export async function load(options: {
   name: string;
   url: string;
@@ -40,12 +46,12 @@ export async function load(options: {
   next: (n: number) => Request;
   rate?: number;
 }): Promise<LoadResult> {
+  if (options.rate) return paced({ ...options, rate: options.rate });
   let n = 0;
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
     duration: options.duration,
-    ...(options.rate ? { overallRate: options.rate } : {}),
     requests: [
       {
         setupRequest: (request) => {
@@ -69,6 +75,82 @@ export async function load(options: {
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     total: result.requests.total,
+  };
+}
+
+/**
+ * An open loop at `rate` requests/s: request i is due at start + i/rate, whatever happened to
+ * the others, over at most `connections` keep-alive connections (a due request waits for a free
+ * one). Its latency runs from when it was due to its last byte, so a slow server is charged for
+ * the requests it kept waiting (no coordinated omission).
+ *
+ * autocannon's `overallRate` is not this: each connection sends back to back until it has made its
+ * share of the second, then idles until the next second, so "200/s" is a burst of all
+ * connections at the start of every second, and its latency correction assumes a 1 ms interval.
+ */
+async function paced(options: {
+  name: string;
+  url: string;
+  connections: number;
+  duration: number;
+  rate: number;
+  next: (n: number) => Request;
+}): Promise<LoadResult> {
+  const target = new URL(options.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+  const interval = 1000 / options.rate;
+  const count = Math.round(options.duration * options.rate);
+  const latencies: number[] = [];
+  let errors = 0;
+  let non2xx = 0;
+  const send = (built: Request, due: number) =>
+    new Promise<void>((resolve) => {
+      const body = built.body === undefined ? undefined : Buffer.from(built.body);
+      const call = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          agent,
+          method: built.method ?? "GET",
+          path: built.path,
+          headers: { ...built.headers, ...(body ? { "content-length": String(body.length) } : {}) },
+        },
+        (response) => {
+          response.resume();
+          response.on("end", () => {
+            latencies.push(performance.now() - due);
+            if ((response.statusCode ?? 0) < 200 || (response.statusCode ?? 0) > 299) non2xx++;
+            resolve();
+          });
+        },
+      );
+      call.on("error", () => {
+        errors++;
+        resolve();
+      });
+      call.end(body);
+    });
+  const started = performance.now();
+  const inFlight: Array<Promise<void>> = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    inFlight.push(send(options.next(i), due));
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const quantile = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  return {
+    name: options.name,
+    requestsPerSecond: latencies.length / elapsed,
+    p50: quantile(0.5),
+    p99: quantile(0.99),
+    errors,
+    non2xx,
+    total: latencies.length,
   };
 }
 
