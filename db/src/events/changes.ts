@@ -30,6 +30,29 @@ export type ChangeRow = typeof changes.$inferSelect;
 
 const union = (a: string[], b: string[] | undefined) => (b ? [...new Set([...a, ...b])] : a);
 
+/** The row a new commit gets (the values recordChange inserts, also used by batched writers). */
+export function newChangeValues(input: ChangeInput, now: Date) {
+  const pr = input.pullRequest;
+  return {
+    repositoryId: input.repositoryId,
+    sha: input.sha,
+    committedAt: input.committedAt ?? null,
+    authoredAt: input.authoredAt ?? null,
+    author: input.author ?? null,
+    message: input.message ?? null,
+    branch: input.branch ?? null,
+    files: input.files ? [...new Set(input.files)] : null,
+    parents: [...new Set(input.parents ?? [])],
+    prNumber: pr?.number ?? null,
+    prOpenedAt: pr?.openedAt ?? null,
+    prMergedAt: pr?.mergedAt ?? null,
+    prFirstCommitAt: pr?.firstCommitAt ?? null,
+    prUrl: pr?.url ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 /**
  * Upserts a commit: values given win, parents and files accumulate (a push, a PR merge and
  * an API call may each know part of it). A new commit is one statement; a known one is
@@ -42,24 +65,7 @@ export async function recordChange(tx: Executor, input: ChangeInput): Promise<{ 
   const inserted = await insertQueued(tx, {
     key: "change",
     table: changes,
-    values: {
-      repositoryId: input.repositoryId,
-      sha: input.sha,
-      committedAt: input.committedAt ?? null,
-      authoredAt: input.authoredAt ?? null,
-      author: input.author ?? null,
-      message: input.message ?? null,
-      branch: input.branch ?? null,
-      files: input.files ? [...new Set(input.files)] : null,
-      parents: [...new Set(input.parents ?? [])],
-      prNumber: pr?.number ?? null,
-      prOpenedAt: pr?.openedAt ?? null,
-      prMergedAt: pr?.mergedAt ?? null,
-      prFirstCommitAt: pr?.firstCommitAt ?? null,
-      prUrl: pr?.url ?? null,
-      createdAt: now,
-      updatedAt: now,
-    },
+    values: newChangeValues(input, now),
     target: [changes.repositoryId, changes.sha],
     queue: `insert into derivation_queue (service_id, kind, repository_id, sha)
         select distinct sr.service_id, 'change', ins.repository_id, ins.sha

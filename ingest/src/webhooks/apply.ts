@@ -1,5 +1,6 @@
-import type { DeploymentEvent, GateRequestEvent, IncidentEvent, NormalizedEvent, ServiceRef } from "@sluice/collectors";
+import type { ChangeEvent, DeploymentEvent, GateRequestEvent, IncidentEvent, NormalizedEvent, ServiceRef } from "@sluice/collectors";
 import {
+  type ChangeInput,
   type Executor,
   deployments,
   ensureRepository,
@@ -165,6 +166,29 @@ async function resolveRepository(tx: Executor, repository: { name: string; provi
   return { repositoryId, owner: owner?.slug ?? null };
 }
 
+/** A change event as the row recordChange writes (shas lower-cased, times as dates). */
+export function changeInput(event: ChangeEvent, repositoryId: number): ChangeInput {
+  const pr = event.pull_request;
+  return {
+    repositoryId,
+    sha: event.sha.toLowerCase(),
+    committedAt: date(event.committed_at),
+    authoredAt: date(event.authored_at),
+    author: event.author,
+    message: event.message,
+    branch: event.branch,
+    files: event.files,
+    parents: event.parents?.map((p) => p.toLowerCase()),
+    pullRequest: pr && {
+      number: pr.number,
+      openedAt: date(pr.opened_at),
+      mergedAt: date(pr.merged_at),
+      firstCommitAt: date(pr.first_commit_at),
+      url: pr.url,
+    },
+  };
+}
+
 /**
  * Stores a delivery's normalized events and queues their derivation, inside the
  * caller's transaction. Gate requests are returned to be answered after the commit.
@@ -188,25 +212,7 @@ export async function applyEvents(
           repositories.set(key, resolved);
         }
         const { repositoryId, owner } = resolved;
-        const pr = event.pull_request;
-        const { created } = await recordChange(tx, {
-          repositoryId,
-          sha: event.sha.toLowerCase(),
-          committedAt: date(event.committed_at),
-          authoredAt: date(event.authored_at),
-          author: event.author,
-          message: event.message,
-          branch: event.branch,
-          files: event.files,
-          parents: event.parents?.map((p) => p.toLowerCase()),
-          pullRequest: pr && {
-            number: pr.number,
-            openedAt: date(pr.opened_at),
-            mergedAt: date(pr.merged_at),
-            firstCommitAt: date(pr.first_commit_at),
-            url: pr.url,
-          },
-        });
+        const { created } = await recordChange(tx, changeInput(event, repositoryId));
         outcomes.push({ kind: "change", service: owner, ref: event.sha, action: created ? "created" : "updated" });
         break;
       }
