@@ -1,9 +1,10 @@
 import { trace } from "@opentelemetry/api";
-import { type Collector, CollectorError, type CollectorInput, getCollector } from "@sluice/collectors";
+import { type Collector, CollectorError, type CollectorInput, type MapResult, getCollector } from "@sluice/collectors";
 import { type Database, deliveries, inTransaction, type integrations, rows } from "@sluice/db";
 import { eq, sql } from "drizzle-orm";
 import type { Logger } from "../logger.ts";
 import { type EventOutcome, type PendingGateRequest, applyEvents } from "./apply.ts";
+import { LAST_DELIVERY_PRECISION_MS, commitsOfOneRepository, storeChangesDelivery } from "./store-changes.ts";
 
 export type ProcessStatus = "processed" | "ignored" | "failed";
 
@@ -24,47 +25,94 @@ export function collectorInput(
   return { headers, body, secrets: integration.secrets, settings: integration.settings };
 }
 
+export type Mapping = { ok: true; result: MapResult } | { ok: false; error: unknown };
+
+/** The collector's answer for a delivery (pure, no I/O), with NULs dropped from its events. */
+export function mapDelivery(collector: Collector, input: CollectorInput): Mapping {
+  try {
+    const result = trace.getTracer("sluice").startActiveSpan(`map ${collector.source} delivery`, (span) => {
+      try {
+        return collector.map(input);
+      } finally {
+        span.end();
+      }
+    });
+    return { ok: true, result: result.status === "processed" && hasNul(result.events) ? { ...result, events: withoutNul(result.events) } : result };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+const mappingError = (error: unknown) =>
+  error instanceof CollectorError ? `${error.code}: ${error.message}` : "the payload could not be read";
+
 /**
- * Maps a stored delivery and applies its events in one transaction together with the
- * delivery's new status, so a delivery is never half-applied. A failure is recorded on the
- * delivery (for GET /api/v1/deliveries and reprocessing) instead of being thrown.
+ * Stores a delivery (SPEC 6: the body is durably stored before any 2xx) and applies its
+ * events. A push of new commits to a known repository is stored with them in one statement
+ * (store-changes.ts); a delivery that maps to nothing or cannot be mapped is stored with its
+ * final status; everything else is stored first and then processed (processDelivery), so
+ * a failure to apply is recorded on the stored delivery. Null: a duplicate.
  */
-export async function processDelivery(options: {
+export async function receiveDelivery(options: {
   database: Database;
   collector: Collector;
   input: CollectorInput;
+  mapping: Mapping;
+  integrationId: string;
+  deliveryId: string;
+  now: Date;
+  logger: Logger;
+}): Promise<ProcessResult | null> {
+  const { database, collector, input, mapping, now } = options;
+  const delivery = {
+    integrationId: options.integrationId,
+    source: collector.source,
+    deliveryId: options.deliveryId.slice(0, 500),
+    headers: keptHeaders(input.headers),
+    body: input.body,
+    now,
+  };
+  if (!mapping.ok) {
+    const error = mappingError(mapping.error);
+    const id = await storeDelivery(database, { ...delivery, outcome: { status: "failed", error } });
+    return id === null ? null : { status: "failed", events: [], gateRequests: [], error };
+  }
+  const mapped = mapping.result;
+  if (mapped.status === "ignored") {
+    const outcome = { status: "ignored" as const, error: mapped.reason, event: mapped.event, events: [] };
+    return (await storeDelivery(database, { ...delivery, outcome })) === null ? null : { status: "ignored", events: [], gateRequests: [] };
+  }
+  const commits = commitsOfOneRepository(mapped.events);
+  if (commits) {
+    const stored = await storeChangesDelivery(database, { ...delivery, event: mapped.event.slice(0, 200) }, commits, mapped.events);
+    if (stored.outcome === "duplicate") return null;
+    if (stored.outcome === "stored") {
+      const events = commits.map((event): EventOutcome => ({ kind: "change", service: stored.owner, ref: event.sha, action: "created" }));
+      return { status: "processed", events, gateRequests: [] };
+    }
+  }
+  const rowId = await storeDelivery(database, delivery);
+  if (rowId === null) return null;
+  return processDelivery({ database, source: collector.source, mapped, deliveryRowId: rowId, now, logger: options.logger });
+}
+
+/**
+ * Applies a stored delivery's events in one transaction together with the delivery's new
+ * status, so a delivery is never half-applied. A failure is recorded on the delivery (for
+ * GET /api/v1/deliveries and reprocessing) instead of being thrown.
+ */
+async function processDelivery(options: {
+  database: Database;
+  source: string;
+  mapped: Extract<MapResult, { status: "processed" }>;
   deliveryRowId: number;
   now: Date;
   logger: Logger;
-  /** Events mapped earlier, used when the raw body is gone (retention). */
-  storedEvents?: unknown[] | null;
 }): Promise<ProcessResult> {
-  const { database, collector, input, deliveryRowId, now } = options;
-  let mapped: ReturnType<Collector["map"]>;
-  try {
-    mapped =
-      input.body === "" && options.storedEvents
-        ? { status: "processed", event: "stored", events: options.storedEvents as never }
-        : trace.getTracer("sluice").startActiveSpan(`map ${collector.source} delivery`, (span) => {
-            try {
-              return collector.map(input);
-            } finally {
-              span.end();
-            }
-          });
-  } catch (error) {
-    const message = error instanceof CollectorError ? `${error.code}: ${error.message}` : "the payload could not be read";
-    await markDelivery(database, deliveryRowId, { status: "failed", error: message, now });
-    return { status: "failed", events: [], gateRequests: [], error: message };
-  }
-  if (mapped.status === "processed") mapped = { ...mapped, events: withoutNul(mapped.events) };
-  if (mapped.status === "ignored") {
-    await markDelivery(database, deliveryRowId, { status: "ignored", error: mapped.reason, event: mapped.event, now, events: [] });
-    return { status: "ignored", events: [], gateRequests: [] };
-  }
+  const { database, mapped, deliveryRowId, now } = options;
   try {
     return await inTransaction(database.db, async (tx) => {
-      const applied = await applyEvents(tx, mapped.events, { source: collector.source, now });
+      const applied = await applyEvents(tx, mapped.events, { source: options.source, now });
       await tx
         .update(deliveries)
         .set({ status: "processed", error: null, event: mapped.event, events: mapped.events, processedAt: now })
@@ -77,6 +125,13 @@ export async function processDelivery(options: {
     await markDelivery(database, deliveryRowId, { status: "failed", error: message, event: mapped.event, now, events: mapped.events });
     return { status: "failed", events: [], gateRequests: [], error: message };
   }
+}
+
+function hasNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\0");
+  if (Array.isArray(value)) return value.some(hasNul);
+  if (value && typeof value === "object") return Object.entries(value).some(([key, inner]) => key.includes("\0") || hasNul(inner));
+  return false;
 }
 
 /**
@@ -123,25 +178,40 @@ export function keptHeaders(headers: Record<string, string>): Record<string, str
   return Object.fromEntries(Object.entries(headers).filter(([name]) => KEPT_HEADERS.test(name) && name !== "x-gitlab-token"));
 }
 
-const LAST_DELIVERY_PRECISION_MS = 1000;
-
 /**
  * Stores the raw delivery before anything else (SPEC 6: the body is durably stored before
- * any 2xx). Returns null when this source already has a delivery with that id.
+ * any 2xx), with its final status when that is already known. Returns null when this source
+ * already has a delivery with that id.
  */
-export async function storeDelivery(
+async function storeDelivery(
   database: Database,
-  values: { integrationId: string; source: string; deliveryId: string; headers: Record<string, string>; body: string; now: Date },
+  values: {
+    integrationId: string;
+    source: string;
+    deliveryId: string;
+    headers: Record<string, string>;
+    body: string;
+    now: Date;
+    outcome?: { status: "ignored" | "failed"; error: string; event?: string; events?: unknown[] };
+  },
 ): Promise<number | null> {
+  const { outcome } = values;
   const insert = database.db
     .insert(deliveries)
     .values({
       integrationId: values.integrationId,
       source: values.source,
-      deliveryId: values.deliveryId.slice(0, 500),
-      headers: keptHeaders(values.headers),
+      deliveryId: values.deliveryId,
+      headers: values.headers,
       body: values.body,
       receivedAt: values.now,
+      ...(outcome && {
+        status: outcome.status,
+        error: outcome.error.slice(0, MAX_ERROR_LENGTH),
+        processedAt: values.now,
+        ...(outcome.event ? { event: outcome.event.slice(0, 200) } : {}),
+        ...(outcome.events ? { events: outcome.events } : {}),
+      }),
     })
     .onConflictDoNothing({ target: [deliveries.source, deliveries.deliveryId] })
     .returning({ id: deliveries.id });

@@ -1,8 +1,8 @@
-import { integrations } from "@sluice/db";
-import { eq } from "drizzle-orm";
+import { type Db, integrations } from "@sluice/db";
+import { eq, sql } from "drizzle-orm";
 import { ApiError, notFound, rateLimited } from "../errors.ts";
 import { createRouter } from "../router.ts";
-import { collectorInput, getCollector, processDelivery, storeDelivery } from "./receive.ts";
+import { collectorInput, getCollector, mapDelivery, receiveDelivery } from "./receive.ts";
 
 /**
  * POST /webhooks/:source/:integration_id (SPEC 6). Answers: 202 processed | ignored | failed
@@ -11,6 +11,20 @@ import { collectorInput, getCollector, processDelivery, storeDelivery } from "./
  */
 export const webhooksRouter = createRouter();
 
+// Every delivery reads its integration: the statement is built once per database, not per call.
+const integrationQueries = new WeakMap<Db, ReturnType<typeof integrationQuery>>();
+const integrationQuery = (db: Db) =>
+  db.select().from(integrations).where(eq(integrations.id, sql.placeholder("id"))).prepare("webhook_integration");
+
+function findIntegration(db: Db, id: string) {
+  let query = integrationQueries.get(db);
+  if (!query) {
+    query = integrationQuery(db);
+    integrationQueries.set(db, query);
+  }
+  return query.execute({ id });
+}
+
 webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
   const { deps } = c.var;
   const source = c.req.param("source");
@@ -18,7 +32,7 @@ webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
   const integrationId = c.req.param("integration_id");
   const [integration] =
     collector && integrationId.length <= 100
-      ? await deps.database.db.select().from(integrations).where(eq(integrations.id, integrationId))
+      ? await findIntegration(deps.database.db, integrationId)
       : [];
   if (!collector || !integration || integration.source !== source) throw notFound("webhook integration");
 
@@ -37,21 +51,28 @@ webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
     deps.telemetry.webhookDelivery(source, "rate_limited");
     throw rateLimited(wait);
   }
-  try {
-    JSON.parse(collector.payloadText?.(input) ?? body);
-  } catch {
+  // Mapped once, before storing (collectors are pure): a body that is not JSON is the
+  // sender's mistake (400, nothing stored); any other mapping failure is stored as failed.
+  const mapping = mapDelivery(collector, input);
+  if (!mapping.ok && !isJson(collector.payloadText?.(input) ?? body)) {
     throw new ApiError({ status: 400, code: "invalid_json", message: "the body is not valid JSON" });
   }
 
-  const now = deps.clock();
   const deliveryId = collector.deliveryId(input);
-  const rowId = await storeDelivery(deps.database, { integrationId: integration.id, source, deliveryId, headers, body, now });
-  if (rowId === null) {
+  const result = await receiveDelivery({
+    database: deps.database,
+    collector,
+    input,
+    mapping,
+    integrationId: integration.id,
+    deliveryId,
+    now: deps.clock(),
+    logger: deps.logger,
+  });
+  if (result === null) {
     deps.telemetry.webhookDelivery(source, "duplicate");
     return c.json({ delivery_id: deliveryId, status: "duplicate" as const }, 200);
   }
-
-  const result = await processDelivery({ database: deps.database, collector, input, deliveryRowId: rowId, now, logger: deps.logger });
   deps.telemetry.webhookDelivery(source, result.status);
   for (const outcome of result.events) if (outcome.action !== "ignored") deps.telemetry.eventsIngested(outcome.kind);
   if (result.status === "processed") deps.derivation?.queued();
@@ -67,3 +88,12 @@ webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
   );
 });
 
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
