@@ -161,6 +161,38 @@ describe("a push stored with its commits in one statement", () => {
       expect(shas.filter((s) => s === sha(300))).toHaveLength(1);
       expect(shas.filter((s) => s >= sha(302) && s <= sha(309))).toHaveLength(8);
     });
+
+    test("deliveries arriving together are written together, each with its own outcome", async () => {
+      await postGithub(t, github, "push", push("octo/other", [600]), { deliveryId: "together-seed" });
+      const sends = [
+        postGithub(t, github, "push", push("octo/fast", [610, 611], { before: 4 }), { deliveryId: "together-1" }),
+        postGithub(t, github, "push", push("octo/other", [612], { before: 600 }), { deliveryId: "together-2" }),
+        // Names a known commit: merged through the general path.
+        postGithub(t, github, "push", push("octo/other", [600, 613], { message: "again" }), { deliveryId: "together-3" }),
+        // An id stored before: a duplicate, writing nothing.
+        postGithub(t, github, "push", push("octo/fast", [614]), { deliveryId: "fast-1" }),
+        // The same id twice in one arrival: one is stored, the other a duplicate.
+        postGithub(t, github, "push", push("octo/fast", [615]), { deliveryId: "together-5" }),
+        postGithub(t, github, "push", push("octo/fast", [615]), { deliveryId: "together-5" }),
+        postGithub(t, github, "push", push("octo/fast", [616, 617], { before: 611 }), { deliveryId: "together-7" }),
+      ];
+      const answers = (await Promise.all(sends.map(async (r) => (await r).json()))) as Answer[];
+      expect(answers.map((a) => a.status)).toEqual(["processed", "processed", "processed", "duplicate", ...[answers[4]?.status, answers[5]?.status], "processed"]);
+      expect([answers[4]?.status, answers[5]?.status].sort()).toEqual(["duplicate", "processed"]);
+      expect(answers[0]?.events).toEqual([
+        { kind: "change", service: "fast", ref: sha(610), action: "created" },
+        { kind: "change", service: "fast", ref: sha(611), action: "created" },
+      ]);
+      expect(answers[1]?.events).toEqual([{ kind: "change", service: "other", ref: sha(612), action: "created" }]);
+      expect(answers[2]?.events.map((e) => e.action)).toEqual(["updated", "created"]);
+      const fast = (await changeRows("octo/fast")).map((c) => c.sha);
+      for (const n of [610, 611, 615, 616, 617]) expect(fast.filter((s) => s === sha(n))).toHaveLength(1);
+      expect(fast).not.toContain(sha(614));
+      expect((await changeRows("octo/other")).find((c) => c.sha === sha(600))).toMatchObject({ message: "again" });
+      for (const id of ["together-1", "together-2", "together-3", "together-5", "together-7"]) {
+        expect(await delivery(id)).toEqual([expect.objectContaining({ status: "processed" })]);
+      }
+    });
   });
 
   describe("bad input", () => {

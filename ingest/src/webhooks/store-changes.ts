@@ -43,99 +43,183 @@ export function commitsOfOneRepository(events: NormalizedEvent[]): ChangeEvent[]
 
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 
+interface Pending {
+  delivery: StoredDelivery;
+  commits: ChangeEvent[];
+  events: NormalizedEvent[];
+  resolve: (outcome: ChangesOutcome) => void;
+}
+
+// Deliveries that arrive together (read in the same turn of the event loop) are written
+// together: one statement, one commit for all of them.
+const batches = new WeakMap<Database, Pending[]>();
+
 /**
  * A push whose repository is known and claimed and whose commits are all new is the common
  * delivery. It is stored already processed, together with its commits and their derivation
- * queue entries, in one statement: one round trip and one commit instead of eight, with the
- * same rows as the general path (receive.ts processDelivery + applyEvents + recordChange).
- * The statement writes nothing unless all of it applies: it sees an unknown repository or a
- * known commit (which recordChange would merge) and stores nothing; a commit inserted by a
- * concurrent writer aborts it (unique violation). Either way the caller takes the general
- * path, which stores the delivery first and records a failure on it.
+ * queue entries, in one statement with the other such deliveries that arrived with it: one
+ * round trip and one commit instead of eight per delivery, with the same rows as the general
+ * path (receive.ts processDelivery + applyEvents + recordChange). The statement stores
+ * nothing of a delivery unless all of it applies: it skips one whose repository is unknown or
+ * that names a known commit (which recordChange would merge). Any failure (a commit inserted
+ * by a concurrent writer is a unique violation) undoes the whole statement, and its
+ * deliveries are written one by one; one that fails alone takes the general path, which
+ * stores the delivery first and records a failure on it.
  */
-export async function storeChangesDelivery(
+export function storeChangesDelivery(
   database: Database,
   delivery: StoredDelivery,
   commits: ChangeEvent[],
   events: NormalizedEvent[],
 ): Promise<ChangesOutcome> {
-  const written = new Date();
-  const values = commits.map((event, position) => {
-    const row = newChangeValues(changeInput(event, 0), written);
-    return {
-      position,
-      sha: row.sha,
-      committed_at: iso(row.committedAt),
-      authored_at: iso(row.authoredAt),
-      author: row.author,
-      message: row.message,
-      branch: row.branch,
-      files: row.files,
-      parents: row.parents,
-      pr_number: row.prNumber,
-      pr_opened_at: iso(row.prOpenedAt),
-      pr_merged_at: iso(row.prMergedAt),
-      pr_first_commit_at: iso(row.prFirstCommitAt),
-      pr_url: row.prUrl,
-    };
+  return new Promise((resolve) => {
+    let batch = batches.get(database);
+    if (!batch) {
+      const pending: Pending[] = [];
+      batch = pending;
+      batches.set(database, pending);
+      setImmediate(() => {
+        batches.delete(database);
+        void flush(database, pending);
+      });
+    }
+    batch.push({ delivery, commits, events, resolve });
   });
-  const repository = (commits[0] as ChangeEvent).repository.name.toLowerCase();
-  const now = delivery.now.toISOString();
-  let found: Array<{ id: number | null; owner: string | null }>;
+}
+
+async function flush(database: Database, pending: Pending[]) {
+  // A delivery id or commit that a batch already holds would fail the whole batch: alone.
+  const together: Pending[] = [];
+  const alone: Pending[] = [];
+  const keys = new Set<string>();
+  for (const item of pending) {
+    const repository = (item.commits[0] as ChangeEvent).repository.name.toLowerCase();
+    const own = [`${item.delivery.source}\n${item.delivery.deliveryId}`, ...item.commits.map((c) => `${repository}\n${c.sha.toLowerCase()}`)];
+    if (own.some((key) => keys.has(key))) {
+      alone.push(item);
+    } else {
+      together.push(item);
+      for (const key of own) keys.add(key);
+    }
+  }
+  await Promise.all([write(database, together), ...alone.map((item) => write(database, [item]))]);
+}
+
+async function write(database: Database, items: Pending[]): Promise<void> {
+  if (items.length === 0) return;
+  let outcomes: ChangesOutcome[];
   try {
-    found = await rows(
-      database.db,
-      sql`with commits as (
-          select * from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as c(
-            position int, sha text, committed_at timestamptz, authored_at timestamptz, author text, message text,
-            branch text, files text[], parents text[], pr_number int, pr_opened_at timestamptz, pr_merged_at timestamptz,
-            pr_first_commit_at timestamptz, pr_url text)
-        ),
-        -- The repository's owner as resolveRepository (apply.ts) finds it, if nothing is new.
-        fresh as (
+    outcomes = await storeAll(database, items);
+  } catch {
+    if (items.length === 1) {
+      items[0]?.resolve({ outcome: "general" });
+      return;
+    }
+    await Promise.all(items.map((item) => write(database, [item])));
+    return;
+  }
+  for (const [k, item] of items.entries()) item.resolve(outcomes[k] ?? { outcome: "general" });
+}
+
+async function storeAll(database: Database, items: Pending[]): Promise<ChangesOutcome[]> {
+  const written = new Date().toISOString();
+  const deliveries = items.map(({ delivery, commits, events }, k) => ({
+    k,
+    integration_id: delivery.integrationId,
+    source: delivery.source,
+    delivery_id: delivery.deliveryId,
+    headers: delivery.headers,
+    body: delivery.body,
+    event: delivery.event,
+    events,
+    received_at: delivery.now.toISOString(),
+    repository: (commits[0] as ChangeEvent).repository.name.toLowerCase(),
+  }));
+  const commits = items.flatMap((item, k) =>
+    item.commits.map((event, position) => {
+      const row = newChangeValues(changeInput(event, 0), item.delivery.now);
+      return {
+        k,
+        position,
+        sha: row.sha,
+        committed_at: iso(row.committedAt),
+        authored_at: iso(row.authoredAt),
+        author: row.author,
+        message: row.message,
+        branch: row.branch,
+        files: row.files,
+        parents: row.parents,
+        pr_number: row.prNumber,
+        pr_opened_at: iso(row.prOpenedAt),
+        pr_merged_at: iso(row.prMergedAt),
+        pr_first_commit_at: iso(row.prFirstCommitAt),
+        pr_url: row.prUrl,
+      };
+    }),
+  );
+  const found = await rows<{ k: number; id: number | null; owner: string }>(
+    database.db,
+    sql`with d as (
+        select * from jsonb_to_recordset(${JSON.stringify(deliveries)}::jsonb) as d(
+          k int, integration_id text, source text, delivery_id text, headers jsonb, body text, event text, events jsonb,
+          received_at timestamptz, repository text)
+      ),
+      c as (
+        select * from jsonb_to_recordset(${JSON.stringify(commits)}::jsonb) as c(
+          k int, position int, sha text, committed_at timestamptz, authored_at timestamptz, author text, message text,
+          branch text, files text[], parents text[], pr_number int, pr_opened_at timestamptz, pr_merged_at timestamptz,
+          pr_first_commit_at timestamptz, pr_url text)
+      ),
+      -- Each repository's owner as resolveRepository (apply.ts) finds it, for deliveries with nothing known.
+      fresh as (
+        select d.*, o.repository_id, o.slug
+        from d cross join lateral (
           select r.id as repository_id, s.slug
           from repositories r
           join service_repositories sr on sr.repository_id = r.id
           join services s on s.id = sr.service_id
-          where r.name = ${repository}
-            and not exists (select 1 from changes k join commits using (sha) where k.repository_id = r.id)
+          where r.name = d.repository
           order by s.id limit 1
-        ),
-        stored as (
-          insert into deliveries (integration_id, source, delivery_id, headers, body, received_at, status, event, events, processed_at)
-          select ${delivery.integrationId}, ${delivery.source}, ${delivery.deliveryId}, ${JSON.stringify(delivery.headers)}::jsonb,
-            ${delivery.body}, ${now}::timestamptz, 'processed', ${delivery.event}, ${JSON.stringify(events)}::jsonb, ${now}::timestamptz
-          from fresh
-          on conflict (source, delivery_id) do nothing
-          returning id
-        ),
-        ins as (
-          insert into changes (repository_id, sha, committed_at, authored_at, author, message, branch, files, parents,
-            pr_number, pr_opened_at, pr_merged_at, pr_first_commit_at, pr_url, created_at, updated_at)
-          select fresh.repository_id, c.sha, c.committed_at, c.authored_at, c.author, c.message, c.branch, c.files,
-            coalesce(c.parents, '{}'), c.pr_number, c.pr_opened_at, c.pr_merged_at, c.pr_first_commit_at, c.pr_url,
-            ${written.toISOString()}::timestamptz, ${written.toISOString()}::timestamptz
-          from fresh cross join stored cross join commits c
-          order by c.position
-          returning repository_id, sha
-        ),
-        queued as (
-          insert into derivation_queue (service_id, kind, repository_id, sha)
-          select distinct sr.service_id, 'change', ins.repository_id, ins.sha
-          from ins join service_repositories sr on sr.repository_id = ins.repository_id
-        ),
-        touched as (
-          update integrations set last_delivery_at = ${now}::timestamptz
-          where id = ${delivery.integrationId} and exists (select 1 from stored)
-            and (last_delivery_at is null
-              or last_delivery_at < ${new Date(delivery.now.getTime() - LAST_DELIVERY_PRECISION_MS).toISOString()}::timestamptz)
-        )
-        select (select id::int from stored) as id, (select slug from fresh) as owner`,
-    );
-  } catch {
-    return { outcome: "general" };
+        ) o
+        where not exists (select 1 from c join changes x on x.sha = c.sha where c.k = d.k and x.repository_id = o.repository_id)
+      ),
+      stored as (
+        insert into deliveries (integration_id, source, delivery_id, headers, body, received_at, status, event, events, processed_at)
+        select integration_id, source, delivery_id, headers, body, received_at, 'processed', event, events, received_at
+        from fresh order by k
+        on conflict (source, delivery_id) do nothing
+        returning id, source, delivery_id
+      ),
+      applied as (
+        select f.* from fresh f join stored s using (source, delivery_id)
+      ),
+      ins as (
+        insert into changes (repository_id, sha, committed_at, authored_at, author, message, branch, files, parents,
+          pr_number, pr_opened_at, pr_merged_at, pr_first_commit_at, pr_url, created_at, updated_at)
+        select a.repository_id, c.sha, c.committed_at, c.authored_at, c.author, c.message, c.branch, c.files,
+          coalesce(c.parents, '{}'), c.pr_number, c.pr_opened_at, c.pr_merged_at, c.pr_first_commit_at, c.pr_url,
+          ${written}::timestamptz, ${written}::timestamptz
+        from applied a join c on c.k = a.k
+        order by a.k, c.position
+        returning repository_id, sha
+      ),
+      queued as (
+        insert into derivation_queue (service_id, kind, repository_id, sha)
+        select distinct sr.service_id, 'change', ins.repository_id, ins.sha
+        from ins join service_repositories sr on sr.repository_id = ins.repository_id
+      ),
+      -- The integration's "last delivery", to the second, as storeDelivery keeps it (receive.ts).
+      touched as (
+        update integrations i set last_delivery_at = t.at
+        from (select integration_id, max(received_at) as at from applied group by integration_id) t
+        where i.id = t.integration_id
+          and (i.last_delivery_at is null or i.last_delivery_at < t.at - ${`${LAST_DELIVERY_PRECISION_MS} milliseconds`}::interval)
+      )
+      select f.k, s.id::int as id, f.slug as owner from fresh f left join stored s using (source, delivery_id)`,
+  );
+  const outcomes: ChangesOutcome[] = items.map(() => ({ outcome: "general" }));
+  for (const row of found) {
+    outcomes[row.k] = row.id === null ? { outcome: "duplicate" } : { outcome: "stored", id: row.id, owner: row.owner };
   }
-  const [row] = found;
-  if (!row?.owner) return { outcome: "general" };
-  return row.id === null ? { outcome: "duplicate" } : { outcome: "stored", id: row.id, owner: row.owner };
+  return outcomes;
 }
