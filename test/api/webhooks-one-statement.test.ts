@@ -195,6 +195,31 @@ describe("a push stored with its commits in one statement", () => {
     });
   });
 
+  describe("security", () => {
+    test("deliveries arriving together each read their own integration: its secret, or a 404 for none", async () => {
+      const second = await createIntegration(t, "github");
+      const [mine, theirs, wrongSecret, unknown] = await Promise.all([
+        postGithub(t, github, "push", push("octo/fast", [700])),
+        postGithub(t, second, "push", push("octo/fast", [701])),
+        // Signed with the first integration's secret, sent to the second.
+        postGithub(t, { url: second.url, secret: github.secret }, "push", push("octo/fast", [702])),
+        postGithub(t, { url: `${second.url}-gone`, secret: second.secret }, "push", push("octo/fast", [703])),
+      ]);
+      expect([mine.status, theirs.status, wrongSecret.status, unknown.status]).toEqual([202, 202, 401, 404]);
+      const storedWith = async (n: number) =>
+        (
+          await rows<{ integration_id: string }>(
+            t.database.db,
+            sql`select integration_id from deliveries where body like ${`%${sha(n)}%`}`,
+          )
+        ).map((d) => d.integration_id);
+      expect(await storedWith(700)).toEqual([github.id]);
+      expect(await storedWith(701)).toEqual([second.id]);
+      expect(await storedWith(702)).toEqual([]);
+      expect(await storedWith(703)).toEqual([]);
+    });
+  });
+
   describe("bad input", () => {
     test("a redelivery answers duplicate and writes nothing", async () => {
       const before = await changeRows("octo/fast");

@@ -1,7 +1,6 @@
-import { type Db, integrations } from "@sluice/db";
-import { eq, sql } from "drizzle-orm";
 import { ApiError, notFound, rateLimited } from "../errors.ts";
 import { createRouter } from "../router.ts";
+import { findIntegration } from "./integrations.ts";
 import { collectorInput, getCollector, mapDelivery, receiveDelivery } from "./receive.ts";
 
 /**
@@ -11,29 +10,12 @@ import { collectorInput, getCollector, mapDelivery, receiveDelivery } from "./re
  */
 export const webhooksRouter = createRouter();
 
-// Every delivery reads its integration: the statement is built once per database, not per call.
-const integrationQueries = new WeakMap<Db, ReturnType<typeof integrationQuery>>();
-const integrationQuery = (db: Db) =>
-  db.select().from(integrations).where(eq(integrations.id, sql.placeholder("id"))).prepare("webhook_integration");
-
-function findIntegration(db: Db, id: string) {
-  let query = integrationQueries.get(db);
-  if (!query) {
-    query = integrationQuery(db);
-    integrationQueries.set(db, query);
-  }
-  return query.execute({ id });
-}
-
 webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
   const { deps } = c.var;
   const source = c.req.param("source");
   const collector = getCollector(source);
   const integrationId = c.req.param("integration_id");
-  const [integration] =
-    collector && integrationId.length <= 100
-      ? await findIntegration(deps.database.db, integrationId)
-      : [];
+  const integration = collector && integrationId.length <= 100 ? await findIntegration(deps.database.db, integrationId) : undefined;
   if (!collector || !integration || integration.source !== source) throw notFound("webhook integration");
 
   const body = await c.req.text();
