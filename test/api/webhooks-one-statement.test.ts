@@ -195,6 +195,21 @@ describe("a push stored with its commits in one statement", () => {
     });
   });
 
+  describe("reprocessing", () => {
+    test("rebuilds the same commits, and a NUL dropped on arrival is dropped again", async () => {
+      const withNul = await postGithub(t, github, "push", push("octo/fast", [800, 801], { before: 4, message: "nul\u0000here" }), {
+        deliveryId: "nul-1",
+      });
+      expect(((await withNul.json()) as Answer).status).toBe("processed");
+      const before = await changeRows("octo/fast");
+      expect(before.find((c) => c.sha === sha(800))).toMatchObject({ message: "nulhere" });
+      const response = await t.request("/api/v1/admin/reprocess", { method: "POST" });
+      expect(response.status).toBe(200);
+      expect(await changeRows("octo/fast")).toEqual(before);
+      expect(await delivery("nul-1")).toEqual([expect.objectContaining({ status: "processed" })]);
+    });
+  });
+
   describe("security", () => {
     test("deliveries arriving together each read their own integration: its secret, or a 404 for none", async () => {
       const second = await createIntegration(t, "github");

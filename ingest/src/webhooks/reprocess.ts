@@ -3,7 +3,7 @@ import { type Database, deliveries, deployments, inTransaction, incidents, integ
 import { asc, eq, ne, sql } from "drizzle-orm";
 import type { Logger } from "../logger.ts";
 import { applyEvents } from "./apply.ts";
-import { collectorInput, describeError } from "./receive.ts";
+import { collectorInput, describeError, mapDelivery } from "./receive.ts";
 
 const REPROCESS_LOCK_KEY = 7_305_158_114_201_903n;
 
@@ -46,10 +46,12 @@ export async function reprocessDeliveries(options: { database: Database; now: Da
         try {
           // A savepoint per delivery: one that fails again does not undo the others.
           await tx.transaction(async (savepoint) => {
-            const mapped =
+            const mapping =
               delivery.body === null
-                ? { status: "processed" as const, event: delivery.event ?? "stored", events: (delivery.events ?? []) as never[] }
-                : collector.map(collectorInput(delivery.headers, delivery.body, integration));
+                ? { ok: true as const, result: { status: "processed" as const, event: delivery.event ?? "stored", events: (delivery.events ?? []) as never[] } }
+                : mapDelivery(collector, collectorInput(delivery.headers, delivery.body, integration));
+            if (!mapping.ok) throw mapping.error;
+            const mapped = mapping.result;
             if (mapped.status === "ignored") {
               status = "ignored";
               error = mapped.reason;
