@@ -23,11 +23,15 @@ export async function createTestDatabase(): Promise<Database & { url?: string }>
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end({ timeout: 5 });
     },
+    /** Leaves the database for later study; closes the connection that would keep the process alive. */
+    keep: () => admin.end({ timeout: 5 }),
   };
 }
 
 /** A new, empty (unmigrated) database on the test server, for tests of start-up itself. */
-export async function createEmptyPostgresDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createEmptyPostgresDatabase(
+  serverUrl: string,
+): Promise<{ url: string; drop(): Promise<void>; keep(): Promise<void> }> {
   const name = `sluice_test_${randomBytes(6).toString("hex")}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
@@ -37,6 +41,8 @@ export async function createEmptyPostgresDatabase(serverUrl: string): Promise<{ 
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end({ timeout: 5 });
     },
+    /** Leaves the database for later study; closes the connection that would keep the process alive. */
+    keep: () => admin.end({ timeout: 5 }),
   };
 }
 

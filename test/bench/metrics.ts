@@ -103,7 +103,7 @@ async function benchmark(kind: "postgres" | "pglite", scale: number, runs: numbe
     database = await openDatabase({ url: created.url, poolSize: 8 });
     // BENCH_KEEP_DATABASE=1 leaves it for EXPLAIN ANALYZE afterwards.
     if (process.env.BENCH_KEEP_DATABASE) console.log(`database kept: ${created.url}`);
-    else drop = created.drop;
+    drop = process.env.BENCH_KEEP_DATABASE ? created.keep : created.drop;
   } else {
     database = await openDatabase({ dataDir: "memory://" });
   }
