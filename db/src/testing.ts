@@ -23,8 +23,6 @@ export async function createTestDatabase(): Promise<Database & { url?: string }>
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end({ timeout: 5 });
     },
-    /** Leaves the database for later study; closes the connection that would keep the process alive. */
-    keep: () => admin.end({ timeout: 5 }),
   };
 }
 
