@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { Agent, request as httpRequest } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 import autocannon from "autocannon";
 import { createEmptyPostgresDatabase } from "@sluice/db/testing";
 import { type RunningServer, startServer } from "../support/server.ts";
@@ -31,7 +31,7 @@ export interface LoadResult {
   total: number;
 }
 
-type Request = { method?: string; path: string; headers?: Record<string, string>; body?: string };
+export type Request = { method?: string; path: string; headers?: Record<string, string>; body?: string };
 
 /**
  * Drives the server for `duration` seconds; `next` builds each request. Without `rate`, a closed
@@ -79,10 +79,9 @@ export async function load(options: {
 }
 
 /**
- * An open loop at `rate` requests/s: request i is due at start + i/rate, whatever happened to
- * the others, over at most `connections` keep-alive connections (a due request waits for a free
- * one). Its latency runs from when it was due to its last byte, so a slow server is charged for
- * the requests it kept waiting (no coordinated omission).
+ * An open loop at `rate` requests/s (test/bench/pacer.ts), run in a worker thread: the
+ * requests are built here first, and the worker's small heap keeps this thread's garbage
+ * (a benchmark that just loaded millions of events) from pausing the pacer.
  *
  * autocannon's `overallRate` is not this: each connection sends back to back until it has made its
  * share of the second, then idles until the next second, so "200/s" is a burst of all
@@ -96,62 +95,13 @@ async function paced(options: {
   rate: number;
   next: (n: number) => Request;
 }): Promise<LoadResult> {
-  const target = new URL(options.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
-  const interval = 1000 / options.rate;
-  const count = Math.round(options.duration * options.rate);
-  const latencies: number[] = [];
-  let errors = 0;
-  let non2xx = 0;
-  const send = (built: Request, due: number) =>
-    new Promise<void>((resolve) => {
-      const body = built.body === undefined ? undefined : Buffer.from(built.body);
-      const call = httpRequest(
-        {
-          host: target.hostname,
-          port: target.port,
-          agent,
-          method: built.method ?? "GET",
-          path: built.path,
-          headers: { ...built.headers, ...(body ? { "content-length": String(body.length) } : {}) },
-        },
-        (response) => {
-          response.resume();
-          response.on("end", () => {
-            latencies.push(performance.now() - due);
-            if ((response.statusCode ?? 0) < 200 || (response.statusCode ?? 0) > 299) non2xx++;
-            resolve();
-          });
-        },
-      );
-      call.on("error", () => {
-        errors++;
-        resolve();
-      });
-      call.end(body);
-    });
-  const started = performance.now();
-  const inFlight: Array<Promise<void>> = [];
-  for (let i = 0; i < count; i++) {
-    const due = started + i * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    inFlight.push(send(options.next(i), due));
-  }
-  await Promise.all(inFlight);
-  const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const quantile = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return {
-    name: options.name,
-    requestsPerSecond: latencies.length / elapsed,
-    p50: quantile(0.5),
-    p99: quantile(0.99),
-    errors,
-    non2xx,
-    total: latencies.length,
-  };
+  const requests = Array.from({ length: Math.round(options.duration * options.rate) }, (_, i) => options.next(i));
+  const worker = new Worker(new URL("./pacer.ts", import.meta.url), {
+    workerData: { url: options.url, connections: options.connections, rate: options.rate, requests },
+  });
+  const [measured] = (await once(worker, "message")) as [Omit<LoadResult, "name">];
+  await worker.terminate();
+  return { name: options.name, ...measured };
 }
 
 /** A Sluice process on a fresh PostgreSQL database, or on a fresh PGlite directory. */

@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 
 const wanted = process.argv.slice(2);
 const available = readdirSync(new URL(".", import.meta.url))
-  .filter((file) => file.endsWith(".ts") && !["run.ts", "harness.ts"].includes(file))
+  .filter((file) => file.endsWith(".ts") && !["run.ts", "harness.ts", "pacer.ts"].includes(file))
   .map((file) => file.replace(/\.ts$/, ""))
   .sort((a, b) => (a === "ingest" ? -1 : b === "ingest" ? 1 : a.localeCompare(b)));
 
