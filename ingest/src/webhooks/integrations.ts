@@ -1,17 +1,19 @@
 import { type Db, integrations } from "@sluice/db";
 import { sql } from "drizzle-orm";
+import { batchThisTurn } from "./this-turn.ts";
 
 type Integration = typeof integrations.$inferSelect;
 
-interface Loader {
-  query: ReturnType<typeof integrationsQuery>;
-  /** Ids asked for in this turn of the event loop, with who is waiting for each. */
-  pending: Map<string, Array<{ resolve: (row: Integration | undefined) => void; reject: (error: unknown) => void }>> | null;
+interface Waiting {
+  id: string;
+  resolve: (row: Integration | undefined) => void;
+  reject: (error: unknown) => void;
 }
 
 // Every delivery reads its integration. Deliveries arriving together share one read (each
 // still sees the row as it is when it arrives), from a statement built once per database.
-const loaders = new WeakMap<Db, Loader>();
+const queries = new WeakMap<Db, ReturnType<typeof integrationsQuery>>();
+const waiting = new WeakMap<Db, Waiting[]>();
 
 const integrationsQuery = (db: Db) =>
   db
@@ -21,33 +23,20 @@ const integrationsQuery = (db: Db) =>
     .prepare("webhook_integrations");
 
 export function findIntegration(db: Db, id: string): Promise<Integration | undefined> {
-  let loader = loaders.get(db);
-  if (!loader) {
-    loader = { query: integrationsQuery(db), pending: null };
-    loaders.set(db, loader);
-  }
-  const current = loader;
-  return new Promise((resolve, reject) => {
-    if (!current.pending) {
-      const pending: NonNullable<Loader["pending"]> = new Map();
-      current.pending = pending;
-      setImmediate(() => {
-        current.pending = null;
-        void load(current, pending);
-      });
-    }
-    const waiting = current.pending.get(id) ?? [];
-    waiting.push({ resolve, reject });
-    current.pending.set(id, waiting);
-  });
+  return new Promise((resolve, reject) => batchThisTurn(waiting, db, { id, resolve, reject }, (batch) => void load(db, batch)));
 }
 
-async function load(loader: Loader, pending: NonNullable<Loader["pending"]>) {
+async function load(db: Db, batch: Waiting[]) {
+  let query = queries.get(db);
+  if (!query) {
+    query = integrationsQuery(db);
+    queries.set(db, query);
+  }
   try {
-    const found = await loader.query.execute({ ids: JSON.stringify([...pending.keys()]) });
+    const found = await query.execute({ ids: JSON.stringify([...new Set(batch.map((w) => w.id))]) });
     const byId = new Map(found.map((row) => [row.id, row]));
-    for (const [id, waiting] of pending) for (const { resolve } of waiting) resolve(byId.get(id));
+    for (const { id, resolve } of batch) resolve(byId.get(id));
   } catch (error) {
-    for (const waiting of pending.values()) for (const { reject } of waiting) reject(error);
+    for (const { reject } of batch) reject(error);
   }
 }

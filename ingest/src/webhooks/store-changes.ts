@@ -2,6 +2,7 @@ import type { ChangeEvent, NormalizedEvent } from "@sluice/collectors";
 import { type Database, newChangeValues, rows } from "@sluice/db";
 import { sql } from "drizzle-orm";
 import { changeInput } from "./apply.ts";
+import { batchThisTurn } from "./this-turn.ts";
 
 /** The integration's "last delivery" is kept to the second (storeDelivery in receive.ts). */
 export const LAST_DELIVERY_PRECISION_MS = 1000;
@@ -72,19 +73,9 @@ export function storeChangesDelivery(
   commits: ChangeEvent[],
   events: NormalizedEvent[],
 ): Promise<ChangesOutcome> {
-  return new Promise((resolve) => {
-    let batch = batches.get(database);
-    if (!batch) {
-      const pending: Pending[] = [];
-      batch = pending;
-      batches.set(database, pending);
-      setImmediate(() => {
-        batches.delete(database);
-        void flush(database, pending);
-      });
-    }
-    batch.push({ delivery, commits, events, resolve });
-  });
+  return new Promise((resolve) =>
+    batchThisTurn(batches, database, { delivery, commits, events, resolve }, (pending) => void flush(database, pending)),
+  );
 }
 
 async function flush(database: Database, pending: Pending[]) {
