@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { bigint, index, jsonb, pgTable, text } from "drizzle-orm/pg-core";
 import { createdAt, id } from "./columns.ts";
 import { services } from "./services.ts";
@@ -30,8 +31,9 @@ export const derivationQueue = pgTable(
   },
   (t) => [
     index("derivation_queue_service_idx").on(t.serviceId, t.id),
-    // For "derived": false in the API's answers.
-    index("derivation_queue_deployment_idx").on(t.deploymentId),
-    index("derivation_queue_incident_idx").on(t.incidentId),
+    // For "derived": false in the API's answers. Partial: most entries are a commit's, which
+    // then cost no entry in these two.
+    index("derivation_queue_deployment_idx").on(t.deploymentId).where(sql`${t.deploymentId} is not null`),
+    index("derivation_queue_incident_idx").on(t.incidentId).where(sql`${t.incidentId} is not null`),
   ],
 );
