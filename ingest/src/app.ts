@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { trace } from "@opentelemetry/api";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
 import { createAuthenticator } from "./auth.ts";
+import { limitBody, setResponseHeader } from "./node-http.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import { sqlState } from "./sql-errors.ts";
@@ -56,7 +56,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     let seconds = 0;
     await tracer.startActiveSpan(`${c.req.method}`, async (span) => {
       try {
-        await next();
+        await setResponseHeader(c, "x-request-id", requestId, next);
       } finally {
         seconds = (performance.now() - started) / 1000;
         // The matched route's template; an unmatched request has only the catch-all middleware's "/*".
@@ -67,7 +67,6 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
         span.end();
       }
     });
-    c.header("x-request-id", requestId);
     telemetry.recordRequest({ method: c.req.method, route, status: c.res.status, seconds });
     deps.logger.info({
       msg: "request",
@@ -80,7 +79,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
 
   app.use(
-    bodyLimit({
+    limitBody({
       maxSize: deps.config.maxBodyBytes,
       onError: () => {
         throw new ApiError({

@@ -1,3 +1,4 @@
+import { requestHeaders } from "../node-http.ts";
 import { ApiError, notFound, rateLimited } from "../errors.ts";
 import { createRouter } from "../router.ts";
 import { findIntegration } from "./integrations.ts";
@@ -19,10 +20,7 @@ webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
   if (!collector || !integration || integration.source !== source) throw notFound("webhook integration");
 
   const body = await c.req.text();
-  const headers: Record<string, string> = {};
-  c.req.raw.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
+  const headers = requestHeaders(c);
   const input = collectorInput(headers, body, integration);
   if (!collector.verify(input)) {
     deps.telemetry.webhookDelivery(source, "unauthenticated");
