@@ -1,6 +1,6 @@
 import { type Db, integrations } from "@sluice/db";
 import { sql } from "drizzle-orm";
-import { batchThisTurn } from "./this-turn.ts";
+import { Coalescer, coalescerFor } from "./coalesce.ts";
 
 type Integration = typeof integrations.$inferSelect;
 
@@ -10,10 +10,11 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-// Every delivery reads its integration. Deliveries arriving together share one read (each
-// still sees the row as it is when it arrives), from a statement built once per database.
+// Every delivery reads its integration. Deliveries arriving together share one read, one at a
+// time per database (coalesce.ts): each still sees the row as it is after it arrived. The
+// statement is built once per database.
 const queries = new WeakMap<Db, ReturnType<typeof integrationsQuery>>();
-const waiting = new WeakMap<Db, Waiting[]>();
+const coalescers = new WeakMap<Db, Coalescer<Waiting>>();
 
 const integrationsQuery = (db: Db) =>
   db
@@ -23,7 +24,8 @@ const integrationsQuery = (db: Db) =>
     .prepare("webhook_integrations");
 
 export function findIntegration(db: Db, id: string): Promise<Integration | undefined> {
-  return new Promise((resolve, reject) => batchThisTurn(waiting, db, { id, resolve, reject }, (batch) => void load(db, batch)));
+  const coalescer = coalescerFor(coalescers, db, () => new Coalescer({ concurrency: 1, maxBatch: 500, run: (batch) => load(db, batch) }));
+  return new Promise((resolve, reject) => coalescer.add({ id, resolve, reject }));
 }
 
 async function load(db: Db, batch: Waiting[]) {

@@ -1,8 +1,7 @@
 import type { ChangeEvent, NormalizedEvent } from "@sluice/collectors";
-import { type Database, newChangeValues, rows } from "@sluice/db";
-import { sql } from "drizzle-orm";
+import { type Database, newChangeValues } from "@sluice/db";
 import { changeInput } from "./apply.ts";
-import { batchThisTurn } from "./this-turn.ts";
+import { Coalescer, coalescerFor } from "./coalesce.ts";
 
 /** The integration's "last delivery" is kept to the second (storeDelivery in receive.ts). */
 export const LAST_DELIVERY_PRECISION_MS = 1000;
@@ -51,9 +50,13 @@ interface Pending {
   resolve: (outcome: ChangesOutcome) => void;
 }
 
-// Deliveries that arrive together (read in the same turn of the event loop) are written
-// together: one statement, one commit for all of them.
-const batches = new WeakMap<Database, Pending[]>();
+// Deliveries are written in batches, one statement and one commit for a batch (coalesce.ts):
+// while STORE_CONCURRENCY batches are being written, the deliveries that arrive wait and go
+// together in the next. A batch holds at most MAX_BATCH deliveries: each body is a parameter
+// of its own, and statements of up to 64 parameters are prepared (db/src/client.ts).
+const STORE_CONCURRENCY = 2;
+const MAX_BATCH = 48;
+const coalescers = new WeakMap<Database, Coalescer<Pending>>();
 
 /**
  * A push whose repository is known and claimed and whose commits are all new is the common
@@ -73,9 +76,8 @@ export function storeChangesDelivery(
   commits: ChangeEvent[],
   events: NormalizedEvent[],
 ): Promise<ChangesOutcome> {
-  return new Promise((resolve) =>
-    batchThisTurn(batches, database, { delivery, commits, events, resolve }, (pending) => void flush(database, pending)),
-  );
+  const coalescer = coalescerFor(coalescers, database, () => new Coalescer({ concurrency: STORE_CONCURRENCY, maxBatch: MAX_BATCH, run: (batch) => flush(database, batch) }));
+  return new Promise((resolve) => coalescer.add({ delivery, commits, events, resolve }));
 }
 
 async function flush(database: Database, pending: Pending[]) {
@@ -112,19 +114,89 @@ async function write(database: Database, items: Pending[]): Promise<void> {
   for (const [k, item] of items.entries()) item.resolve(outcomes[k] ?? { outcome: "general" });
 }
 
+// The bodies (most of the bytes) are parameters of their own ($5 on) rather than strings in the
+// JSON: neither escaped here nor parsed as JSON by PostgreSQL. Always MAX_BATCH of them (null
+// past the batch's end), so that the statement has one text, prepared and planned once per
+// connection (a text per batch size was planned again at nearly every call, 1-2 ms each), and
+// that text is written once: building it with drizzle cost more CPU than running it.
+const BODY_ROWS = Array.from({ length: MAX_BATCH }, (_, k) => `(${k}, $${k + 5}::text)`).join(", ");
+const STORE_ALL = `with d as (
+        select d.*, b.body from jsonb_to_recordset($1::text::jsonb) as d(
+          k int, integration_id text, source text, delivery_id text, headers jsonb, event text, events jsonb,
+          received_at timestamptz, repository text, shas text[])
+        join (values ${BODY_ROWS}) as b(k, body) using (k)
+      ),
+      c as (
+        select * from jsonb_to_recordset($2::text::jsonb) as c(
+          k int, position int, sha text, committed_at timestamptz, authored_at timestamptz, author text, message text,
+          branch text, files text[], parents text[], pr_number int, pr_opened_at timestamptz, pr_merged_at timestamptz,
+          pr_first_commit_at timestamptz, pr_url text)
+      ),
+      -- Each repository's owner as resolveRepository (apply.ts) finds it, for deliveries with nothing known.
+      fresh as (
+        select d.*, o.repository_id, o.slug
+        from d cross join lateral (
+          select r.id as repository_id, s.slug
+          from repositories r
+          join service_repositories sr on sr.repository_id = r.id
+          join services s on s.id = sr.service_id
+          where r.name = d.repository
+          order by s.id limit 1
+        ) o
+        -- Each sha looked up on its own in the (repository, sha) key: a LIMIT 1 lateral cannot be
+        -- turned into a join, which a prepared statement planned while the table was small could
+        -- run as a scan of every change, and keep doing as the table grows.
+        where not exists (
+          select from unnest(d.shas) as s(sha)
+          cross join lateral (select from changes x where x.repository_id = o.repository_id and x.sha = s.sha limit 1) known
+        )
+      ),
+      stored as (
+        insert into deliveries (integration_id, source, delivery_id, headers, body, received_at, status, event, events, processed_at)
+        select integration_id, source, delivery_id, headers, body, received_at, 'processed', event, events, received_at
+        from fresh order by k
+        on conflict (source, delivery_id) do nothing
+        returning id, source, delivery_id
+      ),
+      applied as (
+        select f.* from fresh f join stored s using (source, delivery_id)
+      ),
+      ins as (
+        insert into changes (repository_id, sha, committed_at, authored_at, author, message, branch, files, parents,
+          pr_number, pr_opened_at, pr_merged_at, pr_first_commit_at, pr_url, created_at, updated_at)
+        select a.repository_id, c.sha, c.committed_at, c.authored_at, c.author, c.message, c.branch, c.files,
+          coalesce(c.parents, '{}'), c.pr_number, c.pr_opened_at, c.pr_merged_at, c.pr_first_commit_at, c.pr_url,
+          $3::timestamptz, $3::timestamptz
+        from applied a join c on c.k = a.k
+        order by a.k, c.position
+        returning repository_id, sha
+      ),
+      queued as (
+        insert into derivation_queue (service_id, kind, repository_id, sha)
+        select distinct sr.service_id, 'change', ins.repository_id, ins.sha
+        from ins join service_repositories sr on sr.repository_id = ins.repository_id
+      ),
+      -- The integration's "last delivery", to the second, as storeDelivery keeps it (receive.ts).
+      touched as (
+        update integrations i set last_delivery_at = t.at
+        from (select integration_id, max(received_at) as at from applied group by integration_id) t
+        where i.id = t.integration_id
+          and (i.last_delivery_at is null or i.last_delivery_at < t.at - $4::interval)
+      )
+      select f.k, s.id::int as id, f.slug as owner from fresh f left join stored s using (source, delivery_id)`;
+
 async function storeAll(database: Database, items: Pending[]): Promise<ChangesOutcome[]> {
-  const written = new Date().toISOString();
   const deliveries = items.map(({ delivery, commits, events }, k) => ({
     k,
     integration_id: delivery.integrationId,
     source: delivery.source,
     delivery_id: delivery.deliveryId,
     headers: delivery.headers,
-    body: delivery.body,
     event: delivery.event,
     events,
     received_at: delivery.now.toISOString(),
     repository: (commits[0] as ChangeEvent).repository.name.toLowerCase(),
+    shas: commits.map((commit) => commit.sha.toLowerCase()),
   }));
   const commits = items.flatMap((item, k) =>
     item.commits.map((event, position) => {
@@ -148,66 +220,13 @@ async function storeAll(database: Database, items: Pending[]): Promise<ChangesOu
       };
     }),
   );
-  const found = await rows<{ k: number; id: number | null; owner: string }>(
-    database.db,
-    sql`with d as (
-        select * from jsonb_to_recordset(${JSON.stringify(deliveries)}::jsonb) as d(
-          k int, integration_id text, source text, delivery_id text, headers jsonb, body text, event text, events jsonb,
-          received_at timestamptz, repository text)
-      ),
-      c as (
-        select * from jsonb_to_recordset(${JSON.stringify(commits)}::jsonb) as c(
-          k int, position int, sha text, committed_at timestamptz, authored_at timestamptz, author text, message text,
-          branch text, files text[], parents text[], pr_number int, pr_opened_at timestamptz, pr_merged_at timestamptz,
-          pr_first_commit_at timestamptz, pr_url text)
-      ),
-      -- Each repository's owner as resolveRepository (apply.ts) finds it, for deliveries with nothing known.
-      fresh as (
-        select d.*, o.repository_id, o.slug
-        from d cross join lateral (
-          select r.id as repository_id, s.slug
-          from repositories r
-          join service_repositories sr on sr.repository_id = r.id
-          join services s on s.id = sr.service_id
-          where r.name = d.repository
-          order by s.id limit 1
-        ) o
-        where not exists (select 1 from c join changes x on x.sha = c.sha where c.k = d.k and x.repository_id = o.repository_id)
-      ),
-      stored as (
-        insert into deliveries (integration_id, source, delivery_id, headers, body, received_at, status, event, events, processed_at)
-        select integration_id, source, delivery_id, headers, body, received_at, 'processed', event, events, received_at
-        from fresh order by k
-        on conflict (source, delivery_id) do nothing
-        returning id, source, delivery_id
-      ),
-      applied as (
-        select f.* from fresh f join stored s using (source, delivery_id)
-      ),
-      ins as (
-        insert into changes (repository_id, sha, committed_at, authored_at, author, message, branch, files, parents,
-          pr_number, pr_opened_at, pr_merged_at, pr_first_commit_at, pr_url, created_at, updated_at)
-        select a.repository_id, c.sha, c.committed_at, c.authored_at, c.author, c.message, c.branch, c.files,
-          coalesce(c.parents, '{}'), c.pr_number, c.pr_opened_at, c.pr_merged_at, c.pr_first_commit_at, c.pr_url,
-          ${written}::timestamptz, ${written}::timestamptz
-        from applied a join c on c.k = a.k
-        order by a.k, c.position
-        returning repository_id, sha
-      ),
-      queued as (
-        insert into derivation_queue (service_id, kind, repository_id, sha)
-        select distinct sr.service_id, 'change', ins.repository_id, ins.sha
-        from ins join service_repositories sr on sr.repository_id = ins.repository_id
-      ),
-      -- The integration's "last delivery", to the second, as storeDelivery keeps it (receive.ts).
-      touched as (
-        update integrations i set last_delivery_at = t.at
-        from (select integration_id, max(received_at) as at from applied group by integration_id) t
-        where i.id = t.integration_id
-          and (i.last_delivery_at is null or i.last_delivery_at < t.at - ${`${LAST_DELIVERY_PRECISION_MS} milliseconds`}::interval)
-      )
-      select f.k, s.id::int as id, f.slug as owner from fresh f left join stored s using (source, delivery_id)`,
-  );
+  const found = await database.query<{ k: number; id: number | null; owner: string }>(STORE_ALL, [
+    JSON.stringify(deliveries),
+    JSON.stringify(commits),
+    new Date().toISOString(),
+    `${LAST_DELIVERY_PRECISION_MS} milliseconds`,
+    ...Array.from({ length: MAX_BATCH }, (_, k) => items[k]?.delivery.body ?? null),
+  ]);
   const outcomes: ChangesOutcome[] = items.map(() => ({ outcome: "general" }));
   for (const row of found) {
     outcomes[row.k] = row.id === null ? { outcome: "duplicate" } : { outcome: "stored", id: row.id, owner: row.owner };
