@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +36,67 @@ describe("starting Sluice as a real process", () => {
     });
     expect(result.status).toBe(1);
     for (const name of ["SLUICE_MAX_BODY_BYTES", "DATABASE_URL", "SLUICE_LOG_LEVEL"]) expect(result.stderr).toContain(name);
+  });
+
+  test("through Node's HTTP server: a body over the limit is a 413 by length and by stream, x-request-id is echoed, a webhook is verified on its headers", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "sluice-http-"));
+    const admin = "http-admin-token-0123456789";
+    const server = await startServer({ SLUICE_DATA_DIR: dataDir, SLUICE_ADMIN_TOKEN: admin, SLUICE_MAX_BODY_BYTES: "4096" });
+    try {
+      const headers = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
+      const declared = await fetch(`${server.url}/api/v1/teams`, { method: "POST", headers, body: JSON.stringify({ slug: "x", name: "y".repeat(5000) }) });
+      expect(declared.status).toBe(413);
+      expect(await declared.json()).toMatchObject({ error: { code: "payload_too_large" } });
+      // Chunked (no Content-Length): counted as it streams. 16 kB against a limit of 4 kB.
+      let chunks = 0;
+      const stream = new ReadableStream({
+        pull(controller) {
+          if (chunks++ === 16) controller.close();
+          else controller.enqueue(new TextEncoder().encode(" ".repeat(1024)));
+        },
+      });
+      const chunked = await fetch(`${server.url}/api/v1/teams`, { method: "POST", headers, body: stream, duplex: "half" } as RequestInit);
+      expect(chunked.status).toBe(413);
+      expect(await chunked.json()).toMatchObject({ error: { code: "payload_too_large" } });
+      // Within the limit, by length and by stream, the body arrives whole.
+      const team = await fetch(`${server.url}/api/v1/teams`, { method: "POST", headers, body: JSON.stringify({ slug: "payments", name: "Payments" }) });
+      expect(team.status).toBe(201);
+      const small = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"slug": "search",'));
+          controller.enqueue(new TextEncoder().encode(' "name": "Search"}'));
+          controller.close();
+        },
+      });
+      const streamed = await fetch(`${server.url}/api/v1/teams`, { method: "POST", headers, body: small, duplex: "half" } as RequestInit);
+      expect(streamed.status).toBe(201);
+
+      const given = await fetch(`${server.url}/healthz`, { headers: { "x-request-id": "abc-123" } });
+      expect(given.headers.get("x-request-id")).toBe("abc-123");
+      const generated = await fetch(`${server.url}/nowhere`);
+      expect(generated.status).toBe(404);
+      expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+
+      const integration = (await (await fetch(`${server.url}/api/v1/integrations`, { method: "POST", headers, body: JSON.stringify({ source: "github" }) })).json()) as {
+        url: string;
+        secret: string;
+      };
+      const body = JSON.stringify({ zen: "Keep it logically awesome.", hook_id: 1 });
+      const signature = `sha256=${createHmac("sha256", integration.secret).update(body).digest("hex")}`;
+      const post = (sign: string, id: string) =>
+        fetch(`${server.url}${integration.url}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": id, "x-hub-signature-256": sign },
+          body,
+        });
+      expect((await post(signature.replace(/.$/, (c) => (c === "0" ? "1" : "0")), "forged")).status).toBe(401);
+      const accepted = await post(signature, "ping-1");
+      expect(accepted.status).toBe(202);
+      expect(await accepted.json()).toMatchObject({ delivery_id: "ping-1", status: "ignored" });
+    } finally {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
