@@ -78,6 +78,44 @@ export async function load(options: {
   };
 }
 
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+
+/**
+ * Runs the loads in turn, round after round (A B A B A B; BENCH_ROUNDS, default 3, each load
+ * `duration` seconds in all). This machine is shared and its speed drifts by tens of percent
+ * over a minute: two long runs one after the other can each meet a different machine, while
+ * a round's loads meet the same one. Each load's result: the median round's rate and p50, the
+ * worst round's p99, errors and totals summed; `ratios[i]` is the median over rounds of load i's
+ * rate over load 0's in the same round.
+ */
+export async function alternate(options: {
+  duration: number;
+  loads: Array<(duration: number) => Promise<LoadResult>>;
+}): Promise<{ results: LoadResult[]; ratios: number[]; roundRatios: number[][] }> {
+  const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+  const perRound = Math.max(1, Math.round(options.duration / rounds));
+  const measured: LoadResult[][] = options.loads.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, run] of options.loads.entries()) measured[i]?.push(await run(perRound));
+  }
+  const results = measured.map((runs) => ({
+    name: runs[0]?.name ?? "",
+    requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: Math.max(...runs.map((r) => r.p99)),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    total: runs.reduce((sum, r) => sum + r.total, 0),
+  }));
+  const base = measured[0] ?? [];
+  const roundRatios = measured.map((runs) => runs.map((r, round) => r.requestsPerSecond / (base[round]?.requestsPerSecond ?? Number.NaN)));
+  return { results, ratios: roundRatios.map(median), roundRatios };
+}
+
 /**
  * An open loop at `rate` requests/s (test/bench/pacer.ts), run in a worker thread: the
  * requests are built here first, and the worker's small heap keeps this thread's garbage
@@ -160,9 +198,9 @@ export function serverMemory(server: RunningServer): { rssMb: number; peakMb: nu
 export const rssCell = (m: { rssMb: number; peakMb: number }) =>
   `${m.rssMb} (${m.peakMb}; target < 300: ${m.peakMb < 300 ? "met" : "MISSED"})`;
 
-/** A table cell: a rate as a share of the same run's /healthz rate, against a target share. */
-export const ratioCell = (ratio: number, target: number) =>
-  `${fmt(ratio * 100)}% (target >= ${target * 100}%: ${ratio >= target ? "met" : "MISSED"})`;
+/** A table cell: a rate as a share of the same run's /healthz rate, against a target share (and each round's share). */
+export const ratioCell = (ratio: number, target: number, rounds?: number[]) =>
+  `${fmt(ratio * 100)}% (${rounds && rounds.length > 1 ? `rounds ${rounds.map((r) => fmt(r * 100)).join(", ")}; ` : ""}target >= ${target * 100}%: ${ratio >= target ? "met" : "MISSED"})`;
 
 /**
  * Derivation runs behind the writes (docs/operations.md "Derivation"): how long after a
