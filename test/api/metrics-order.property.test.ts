@@ -97,7 +97,11 @@ function events(h: History): Event[] {
       list.push({ at: finished - 3, creates: id, run: (ctx) => call(ctx, "POST", "/api/v1/deployments", { service: ctx.service, ...base, status: "in_progress" }).then(remember(ctx)) });
     }
     const target = d.fixes ? d.fixes.target % h.deployments.length : undefined;
-    const fixes = d.fixes && target !== undefined && target !== n ? { by: d.fixes.by, target } : undefined;
+    // By id, only a deployment generated before this one: two deployments naming each other by
+    // id cannot each be posted after the other, and whichever went first would carry no fix in
+    // one order and a fix in the other, which is different input, not a different order.
+    const named = d.fixes && target !== undefined && target !== n && (d.fixes.by === "sha" || target < n);
+    const fixes = named && d.fixes && target !== undefined ? { by: d.fixes.by, target } : undefined;
     const targetCommit = (i: number) => sha(label((h.deployments[i] as { commit: number }).commit % h.commits));
     const final = (status: string, at: number): Event => ({
       at,
@@ -145,7 +149,7 @@ function events(h: History): Event[] {
 /**
  * Moves each event that refers to a deployment by id after that deployment's first post (an
  * API caller cannot name an id it has not been given). A deployment fixing another by id waits
- * too; should two wait on each other, the rest is posted in chronological order.
+ * too (events() keeps those references acyclic).
  */
 function respectIds(order: Event[]): Event[] {
   const result: Event[] = [];
