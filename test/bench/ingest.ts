@@ -47,6 +47,7 @@ export async function run(kinds = benchDatabases()) {
         }),
       });
       let sent = 0;
+      await load({ name: "warm-up", url: server.url, connections: 32, duration: 2, next: () => deployment(sent++) });
       const {
         results: [raw, ingest],
         ratios: [, ratio],
