@@ -73,7 +73,7 @@ describe("starting Sluice as a real process", () => {
 
       const given = await fetch(`${server.url}/healthz`, { headers: { "x-request-id": "abc-123" } });
       expect(given.headers.get("x-request-id")).toBe("abc-123");
-      const generated = await fetch(`${server.url}/nowhere`);
+      const generated = await fetch(`${server.url}/api/v1/nowhere`);
       expect(generated.status).toBe(404);
       expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
 
