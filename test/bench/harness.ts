@@ -85,24 +85,33 @@ const median = (values: number[]) => {
 };
 
 /**
- * Runs the loads in turn, round after round (A B A B A B; BENCH_ROUNDS, default 3, each load
- * `duration` seconds in all). This machine is shared and its speed drifts by tens of percent
- * over a minute: two long runs one after the other can each meet a different machine, while
- * a round's loads meet the same one. Each load's result: the median round's rate and p50, the
- * worst round's p99, errors and totals summed; `ratios[i]` is the median over rounds of load i's
- * rate over load 0's in the same round.
+ * A call's closed-loop rate beside the raw GET /healthz rate of the same server, both from 32
+ * connections, each warmed up first. The two are measured in turn, round after round (H C H C
+ * H C; BENCH_ROUNDS, default 3, sharing `duration` seconds each): this machine is shared and
+ * its speed drifts by tens of percent over a minute, so two long runs one after the other can
+ * meet different machines, while a round's two loads meet the same one. Each result: the
+ * median round's rate and p50, the worst round's p99, errors and totals summed; `ratio` is the
+ * median over rounds of the call's rate over /healthz's in the same round.
  */
-export async function alternate(options: {
+export async function againstHealthz(options: {
+  url: string;
   duration: number;
-  loads: Array<(duration: number) => Promise<LoadResult>>;
-}): Promise<{ results: LoadResult[]; ratios: number[]; roundRatios: number[][] }> {
-  const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-  const perRound = Math.max(1, Math.round(options.duration / rounds));
-  const measured: LoadResult[][] = options.loads.map(() => []);
-  for (let round = 0; round < rounds; round++) {
-    for (const [i, run] of options.loads.entries()) measured[i]?.push(await run(perRound));
+  name: string;
+  next: () => Request;
+}): Promise<{ raw: LoadResult; measured: LoadResult; ratio: number; rounds: number[] }> {
+  const { url, name, next } = options;
+  const healthz = () => ({ path: "/healthz" });
+  await load({ name: "warm-up", url, connections: 8, duration: 2, next: healthz });
+  await load({ name: "warm-up", url, connections: 32, duration: 2, next });
+  const count = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+  const perRound = Math.max(1, Math.round(options.duration / count));
+  const raws: LoadResult[] = [];
+  const calls: LoadResult[] = [];
+  for (let round = 0; round < count; round++) {
+    raws.push(await load({ name: "GET /healthz", url, connections: 32, duration: perRound, next: healthz }));
+    calls.push(await load({ name, url, connections: 32, duration: perRound, next }));
   }
-  const results = measured.map((runs) => ({
+  const combined = (runs: LoadResult[]): LoadResult => ({
     name: runs[0]?.name ?? "",
     requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
     p50: median(runs.map((r) => r.p50)),
@@ -110,10 +119,9 @@ export async function alternate(options: {
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
     non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
     total: runs.reduce((sum, r) => sum + r.total, 0),
-  }));
-  const base = measured[0] ?? [];
-  const roundRatios = measured.map((runs) => runs.map((r, round) => r.requestsPerSecond / (base[round]?.requestsPerSecond ?? Number.NaN)));
-  return { results, ratios: roundRatios.map(median), roundRatios };
+  });
+  const rounds = calls.map((r, round) => r.requestsPerSecond / (raws[round]?.requestsPerSecond ?? Number.NaN));
+  return { raw: combined(raws), measured: combined(calls), ratio: median(rounds), rounds };
 }
 
 /**
