@@ -186,6 +186,8 @@ const STORE_ALL = `with d as (
       select f.k, s.id::int as id, f.slug as owner from fresh f left join stored s using (source, delivery_id)`;
 
 async function storeAll(database: Database, items: Pending[]): Promise<ChangesOutcome[]> {
+  // Each commit's row as recordChange writes it (its sha and parents lower-cased, and so on).
+  const rowsOf = items.map((item) => item.commits.map((event) => newChangeValues(changeInput(event, 0), item.delivery.now)));
   const deliveries = items.map(({ delivery, commits, events }, k) => ({
     k,
     integration_id: delivery.integrationId,
@@ -196,29 +198,26 @@ async function storeAll(database: Database, items: Pending[]): Promise<ChangesOu
     events,
     received_at: delivery.now.toISOString(),
     repository: (commits[0] as ChangeEvent).repository.name.toLowerCase(),
-    shas: commits.map((commit) => commit.sha.toLowerCase()),
+    shas: (rowsOf[k] ?? []).map((row) => row.sha),
   }));
-  const commits = items.flatMap((item, k) =>
-    item.commits.map((event, position) => {
-      const row = newChangeValues(changeInput(event, 0), item.delivery.now);
-      return {
-        k,
-        position,
-        sha: row.sha,
-        committed_at: iso(row.committedAt),
-        authored_at: iso(row.authoredAt),
-        author: row.author,
-        message: row.message,
-        branch: row.branch,
-        files: row.files,
-        parents: row.parents,
-        pr_number: row.prNumber,
-        pr_opened_at: iso(row.prOpenedAt),
-        pr_merged_at: iso(row.prMergedAt),
-        pr_first_commit_at: iso(row.prFirstCommitAt),
-        pr_url: row.prUrl,
-      };
-    }),
+  const commits = rowsOf.flatMap((rows, k) =>
+    rows.map((row, position) => ({
+      k,
+      position,
+      sha: row.sha,
+      committed_at: iso(row.committedAt),
+      authored_at: iso(row.authoredAt),
+      author: row.author,
+      message: row.message,
+      branch: row.branch,
+      files: row.files,
+      parents: row.parents,
+      pr_number: row.prNumber,
+      pr_opened_at: iso(row.prOpenedAt),
+      pr_merged_at: iso(row.prMergedAt),
+      pr_first_commit_at: iso(row.prFirstCommitAt),
+      pr_url: row.prUrl,
+    })),
   );
   const found = await database.query<{ k: number; id: number | null; owner: string }>(STORE_ALL, [
     JSON.stringify(deliveries),
