@@ -46,7 +46,8 @@ export async function createTestApp(
   });
   const logger = createLogger("info", sink);
   let now = new Date(options.now ?? "2026-06-15T12:00:00Z");
-  const deriver = options.deriver ? startDeriver({ database, logger, pollMs: 20 }) : undefined;
+  // Short waits: the tests that run the deriver want it interleaved with their writes as often as it can be.
+  const deriver = options.deriver ? startDeriver({ database, logger, pollMs: 20, busyPauseMs: 5 }) : undefined;
   const app = createApp({
     database,
     config,
