@@ -12,7 +12,6 @@ import {
   derivationCatchUp,
   fmt,
   isMain,
-  load,
   printTable,
   ratioCell,
   rssCell,
