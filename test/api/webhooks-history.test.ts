@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { applyRetention } from "../../ingest/src/webhooks/retention.ts";
 import { type TestApp, createTestApp } from "../support/app.ts";
 import { createIntegration, octokitExamples, postGithub } from "../support/webhooks.ts";
 
@@ -118,6 +119,17 @@ describe("a GitHub history posted as webhooks", () => {
     const stable = (items: Array<Record<string, unknown>>) =>
       items.map(({ id, created_at, updated_at, rolled_back_by, fixed_by, fixes, ...rest }) => rest);
     expect(stable(deploymentsAfter.items)).toEqual(stable(deploymentsBefore.items));
+  });
+
+  test("once retention has dropped the bodies, reprocessing rebuilds the same numbers from the stored events", async () => {
+    const before = await metricsOf(t, "shop");
+    const dropped = await applyRetention({ database: t.database, days: 30, now: new Date("2027-01-01T00:00:00Z") });
+    expect(dropped).toBe(9);
+    const listed = (await (await t.request("/api/v1/deliveries")).json()) as { items: Array<{ body_retained: boolean }> };
+    expect(listed.items.map((d) => d.body_retained)).toEqual(Array(9).fill(false));
+    const report = await t.request("/api/v1/admin/reprocess", { method: "POST" });
+    expect(await report.json()).toMatchObject({ deliveries: 9, processed: 9, failed: 0 });
+    expect(await metricsOf(t, "shop")).toEqual(before);
   });
 
   test("the same deliveries in reverse order give the same numbers", async () => {

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DELIVERY_STATUSES, deliveries } from "@sluice/db";
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { requireScope } from "../auth.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
@@ -67,7 +67,8 @@ deliveriesRouter.openapi(
         status: deliveries.status,
         error: deliveries.error,
         events: deliveries.events,
-        hasBody: deliveries.body,
+        // Whether the body is kept, without reading (and decompressing) it.
+        bodyRetained: sql<boolean>`${deliveries.body} is not null`,
         receivedAt: deliveries.receivedAt,
         processedAt: deliveries.processedAt,
       })
@@ -94,7 +95,7 @@ deliveriesRouter.openapi(
           status: row.status,
           error: row.error,
           events: row.events?.length ?? 0,
-          body_retained: row.hasBody !== null,
+          body_retained: row.bodyRetained,
           received_at: row.receivedAt.toISOString(),
           processed_at: row.processedAt?.toISOString() ?? null,
         })),
