@@ -8,13 +8,11 @@ import { bodyLimit } from "hono/body-limit";
 
 type NodeBindings = { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
 
-function incoming(c: Context): IncomingMessage | undefined {
-  return (c.env as NodeBindings)?.incoming;
-}
+const bindings = (c: Context) => c.env as NodeBindings;
 
 /** Sets a header of the response to come, whatever the handler answers with. */
 export function setResponseHeader(c: Context, name: string, value: string, next: () => Promise<void>): Promise<void> {
-  const outgoing = (c.env as NodeBindings)?.outgoing;
+  const outgoing = bindings(c)?.outgoing;
   // Node merges it with the headers the response is written with.
   if (outgoing) {
     outgoing.setHeader(name, value);
@@ -29,7 +27,7 @@ export function setResponseHeader(c: Context, name: string, value: string, next:
  * copy of them for every delivery.
  */
 export function requestHeaders(c: Context): Record<string, string> {
-  const parsed: IncomingHttpHeaders | undefined = incoming(c)?.headers;
+  const parsed: IncomingHttpHeaders | undefined = bindings(c)?.incoming?.headers;
   const headers: Record<string, string> = {};
   if (parsed) {
     for (const [name, value] of Object.entries(parsed)) {

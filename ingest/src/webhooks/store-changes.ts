@@ -41,8 +41,6 @@ export function commitsOfOneRepository(events: NormalizedEvent[]): ChangeEvent[]
   return shas.size === events.length ? (events as ChangeEvent[]) : null;
 }
 
-const iso = (value: Date | null) => value?.toISOString() ?? null;
-
 interface Pending {
   delivery: StoredDelivery;
   commits: ChangeEvent[];
@@ -127,10 +125,11 @@ const STORE_ALL = `with d as (
         join (values ${BODY_ROWS}) as b(k, body) using (k)
       ),
       c as (
+        -- Named as newChangeValues names them, so each row is sent as it is.
         select * from jsonb_to_recordset($2::text::jsonb) as c(
-          k int, position int, sha text, committed_at timestamptz, authored_at timestamptz, author text, message text,
-          branch text, files text[], parents text[], pr_number int, pr_opened_at timestamptz, pr_merged_at timestamptz,
-          pr_first_commit_at timestamptz, pr_url text)
+          k int, position int, sha text, "committedAt" timestamptz, "authoredAt" timestamptz, author text, message text,
+          branch text, files text[], parents text[], "prNumber" int, "prOpenedAt" timestamptz, "prMergedAt" timestamptz,
+          "prFirstCommitAt" timestamptz, "prUrl" text)
       ),
       -- Each repository's owner as resolveRepository (apply.ts) finds it, for deliveries with nothing known.
       fresh as (
@@ -164,8 +163,8 @@ const STORE_ALL = `with d as (
       ins as (
         insert into changes (repository_id, sha, committed_at, authored_at, author, message, branch, files, parents,
           pr_number, pr_opened_at, pr_merged_at, pr_first_commit_at, pr_url, created_at, updated_at)
-        select a.repository_id, c.sha, c.committed_at, c.authored_at, c.author, c.message, c.branch, c.files,
-          coalesce(c.parents, '{}'), c.pr_number, c.pr_opened_at, c.pr_merged_at, c.pr_first_commit_at, c.pr_url,
+        select a.repository_id, c.sha, c."committedAt", c."authoredAt", c.author, c.message, c.branch, c.files,
+          coalesce(c.parents, '{}'), c."prNumber", c."prOpenedAt", c."prMergedAt", c."prFirstCommitAt", c."prUrl",
           $3::timestamptz, $3::timestamptz
         from applied a join c on c.k = a.k
         order by a.k, c.position
@@ -200,25 +199,7 @@ async function storeAll(database: Database, items: Pending[]): Promise<ChangesOu
     repository: (commits[0] as ChangeEvent).repository.name.toLowerCase(),
     shas: (rowsOf[k] ?? []).map((row) => row.sha),
   }));
-  const commits = rowsOf.flatMap((rows, k) =>
-    rows.map((row, position) => ({
-      k,
-      position,
-      sha: row.sha,
-      committed_at: iso(row.committedAt),
-      authored_at: iso(row.authoredAt),
-      author: row.author,
-      message: row.message,
-      branch: row.branch,
-      files: row.files,
-      parents: row.parents,
-      pr_number: row.prNumber,
-      pr_opened_at: iso(row.prOpenedAt),
-      pr_merged_at: iso(row.prMergedAt),
-      pr_first_commit_at: iso(row.prFirstCommitAt),
-      pr_url: row.prUrl,
-    })),
-  );
+  const commits = rowsOf.flatMap((rows, k) => rows.map((row, position) => ({ k, position, ...row })));
   const found = await database.query<{ k: number; id: number | null; owner: string }>(STORE_ALL, [
     JSON.stringify(deliveries),
     JSON.stringify(commits),
