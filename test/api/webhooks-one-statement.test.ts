@@ -2,6 +2,7 @@ import { collectors } from "@sluice/collectors";
 import { inTransaction, rows } from "@sluice/db";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createLogger } from "../../ingest/src/logger.ts";
 import { applyEvents } from "../../ingest/src/webhooks/apply.ts";
 import { commitsOfOneRepository, storeChangesDelivery } from "../../ingest/src/webhooks/store-changes.ts";
 import { type TestApp, createTestApp } from "../support/app.ts";
@@ -52,6 +53,8 @@ describe("a push stored with its commits in one statement", () => {
       sql`select status, error, event, events, body, processed_at is not null as processed from deliveries where delivery_id = ${id}`,
     );
 
+  const fallbacks = () => t.logs.filter((line) => String(line.msg).includes("one-statement write failed"));
+
   beforeAll(async () => {
     t = await createTestApp();
     github = await createIntegration(t, "github");
@@ -75,6 +78,7 @@ describe("a push stored with its commits in one statement", () => {
       });
       const [stored] = await delivery("fast-1");
       expect(stored).toMatchObject({ status: "processed", error: null, event: "push", processed: true });
+      expect(fallbacks()).toEqual([]);
       expect(stored?.events).toHaveLength(2);
       const commits = await changeRows("octo/fast");
       expect(commits.map((c) => c.sha)).toEqual([sha(1), sha(2), sha(3)]);
@@ -106,6 +110,7 @@ describe("a push stored with its commits in one statement", () => {
         { integrationId: github.id, source: "github", deliveryId: "direct-1", headers: {}, body: "{}", event: "push", now: new Date() },
         commits ?? [],
         fast.events,
+        createLogger("silent"),
       );
       expect(outcome).toMatchObject({ outcome: "stored", owner: "one" });
       await inTransaction(t.database.db, (tx) => applyEvents(tx, map("octo/two").events, { source: "github", now: new Date() }));
@@ -265,6 +270,8 @@ describe("a push stored with its commits in one statement", () => {
         expect(stored?.body).toContain(sha(500));
         expect(stored?.events).toHaveLength(2);
         expect((await changeRows("octo/fast")).map((c) => c.sha)).not.toContain(sha(500));
+        // The one-statement write's failure is logged: otherwise it would only show as a slower path.
+        expect(fallbacks()).toEqual([expect.objectContaining({ level: "warn", delivery: "fast-refused" })]);
       } finally {
         await t.database.db.execute(sql`alter table changes drop constraint test_refuses`);
       }

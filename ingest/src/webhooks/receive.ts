@@ -84,7 +84,7 @@ export async function receiveDelivery(options: {
   }
   const commits = commitsOfOneRepository(mapped.events);
   if (commits) {
-    const stored = await storeChangesDelivery(database, { ...delivery, event: mapped.event.slice(0, 200) }, commits, mapped.events);
+    const stored = await storeChangesDelivery(database, { ...delivery, event: mapped.event.slice(0, 200) }, commits, mapped.events, options.logger);
     if (stored.outcome === "duplicate") return null;
     if (stored.outcome === "stored") {
       const events = commits.map((event): EventOutcome => ({ kind: "change", service: stored.owner, ref: event.sha, action: "created" }));

@@ -1,5 +1,7 @@
 import type { ChangeEvent, NormalizedEvent } from "@sluice/collectors";
 import { type Database, newChangeValues } from "@sluice/db";
+import type { Logger } from "../logger.ts";
+import { isUniqueViolation } from "../sql-errors.ts";
 import { changeInput } from "./apply.ts";
 import { Coalescer, coalescerFor } from "./coalesce.ts";
 
@@ -43,6 +45,7 @@ export function commitsOfOneRepository(events: NormalizedEvent[]): ChangeEvent[]
 
 interface Pending {
   delivery: StoredDelivery;
+  logger: Logger;
   commits: ChangeEvent[];
   events: NormalizedEvent[];
   resolve: (outcome: ChangesOutcome) => void;
@@ -66,16 +69,18 @@ const coalescers = new WeakMap<Database, Coalescer<Pending>>();
  * that names a known commit (which recordChange would merge). Any failure (a commit inserted
  * by a concurrent writer is a unique violation) undoes the whole statement, and its
  * deliveries are written one by one; one that fails alone takes the general path, which
- * stores the delivery first and records a failure on it.
+ * stores the delivery first and records a failure on it (a warning is logged unless the
+ * failure was a concurrent writer's commit).
  */
 export function storeChangesDelivery(
   database: Database,
   delivery: StoredDelivery,
   commits: ChangeEvent[],
   events: NormalizedEvent[],
+  logger: Logger,
 ): Promise<ChangesOutcome> {
   const coalescer = coalescerFor(coalescers, database, () => new Coalescer({ concurrency: STORE_CONCURRENCY, maxBatch: MAX_BATCH, run: (batch) => flush(database, batch) }));
-  return new Promise((resolve) => coalescer.add({ delivery, commits, events, resolve }));
+  return new Promise((resolve) => coalescer.add({ delivery, logger, commits, events, resolve }));
 }
 
 async function flush(database: Database, pending: Pending[]) {
@@ -101,9 +106,15 @@ async function write(database: Database, items: Pending[]): Promise<void> {
   let outcomes: ChangesOutcome[];
   try {
     outcomes = await storeAll(database, items);
-  } catch {
-    if (items.length === 1) {
-      items[0]?.resolve({ outcome: "general" });
+  } catch (error) {
+    const [only] = items;
+    if (only && items.length === 1) {
+      // A concurrent writer's commit is the expected reason; anything else would otherwise
+      // only show as every push taking the slower path.
+      if (!isUniqueViolation(error)) {
+        only.logger.warn({ msg: "a push's one-statement write failed; it takes the general path", delivery: only.delivery.deliveryId, err: error });
+      }
+      only.resolve({ outcome: "general" });
       return;
     }
     await Promise.all(items.map((item) => write(database, [item])));
