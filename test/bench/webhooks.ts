@@ -4,8 +4,6 @@
 // Targets (issue 4): at least 25% of the raw rate, p99 under 100 ms; (issue 8) p99 under 100 ms when paced
 // at 500 deliveries/s, RSS under 300 MB. Also printed: how long after the burst a read that must see all
 // of it answered (derivation runs behind the writes, docs/operations.md "Derivation").
-import { createHmac } from "node:crypto";
-import { createRequire } from "node:module";
 import {
   BENCH_ADMIN_TOKEN,
   againstHealthz,
@@ -22,6 +20,7 @@ import {
   seconds,
   serverMemory,
 } from "./harness.ts";
+import { githubSignature, octokitExamples } from "../support/webhooks.ts";
 
 const TARGET_RATIO = 0.25;
 const TARGET_P99_MS = 100;
@@ -31,11 +30,9 @@ const PACED_RATE = 500;
 type Payload = Record<string, any>;
 
 export function pushTemplate(): Payload {
-  const require = createRequire(import.meta.url);
-  const definitions = require("@octokit/webhooks-examples") as Array<{ name: string; examples: Payload[] }>;
-  const example = definitions.find((d) => d.name === "push")?.examples.find((e) => Array.isArray(e.commits) && e.commits.length > 0);
+  const example = octokitExamples("push").find((e) => Array.isArray(e.commits) && e.commits.length > 0);
   if (!example) throw new Error("no push example");
-  return structuredClone(example);
+  return example;
 }
 
 /**
@@ -66,7 +63,7 @@ export function pushBuilder(template: Payload, integration: { url: string; secre
         "content-type": "application/json",
         "x-github-event": "push",
         "x-github-delivery": `bench-${n}`,
-        "x-hub-signature-256": `sha256=${createHmac("sha256", integration.secret).update(body).digest("hex")}`,
+        "x-hub-signature-256": githubSignature(integration.secret, body),
       },
       body,
     };

@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEmptyPostgresDatabase } from "@sluice/db/testing";
 import { describe, expect, test } from "vitest";
 import { nodeBinary, repoRoot, startServer } from "../support/server.ts";
+import { githubSignature } from "../support/webhooks.ts";
 
 describe("starting Sluice as a real process", () => {
   test("with no configuration it runs on embedded PGlite and prints a generated admin token once", async () => {
@@ -82,7 +82,7 @@ describe("starting Sluice as a real process", () => {
         secret: string;
       };
       const body = JSON.stringify({ zen: "Keep it logically awesome.", hook_id: 1 });
-      const signature = `sha256=${createHmac("sha256", integration.secret).update(body).digest("hex")}`;
+      const signature = githubSignature(integration.secret, body);
       const post = (sign: string, id: string) =>
         fetch(`${server.url}${integration.url}`, {
           method: "POST",
