@@ -120,13 +120,20 @@ describe("a push stored with its commits in one statement", () => {
       expect(one).toEqual(two);
       const queued = await rows<{ name: string; n: number }>(
         t.database.db,
-        sql`select r.name, count(*)::int as n from derivation_queue q join repositories r on r.id = q.repository_id
-            where q.sha in (${sha(101)}, ${sha(102)}) group by r.name order by r.name`,
+        sql`select r.name, count(*)::int as n
+            from derivation_queue q cross join unnest(q.shas) as s(sha) join repositories r on r.id = q.repository_id
+            where s.sha in (${sha(101)}, ${sha(102)}) group by r.name order by r.name`,
       );
       expect(queued).toEqual([
         { name: "octo/one", n: 2 },
         { name: "octo/two", n: 2 },
       ]);
+      // The one statement queues the push's commits as one entry (the general path, one per commit).
+      const entries = await rows<{ shas: string[] }>(
+        t.database.db,
+        sql`select q.shas from derivation_queue q join repositories r on r.id = q.repository_id where r.name = 'octo/one' and ${sha(101)} = any(q.shas)`,
+      );
+      expect(entries.map((e) => [...e.shas].sort())).toEqual([[sha(101), sha(102)]]);
     });
 
     test("a push naming a commit seen before merges into it, as recordChange does", async () => {

@@ -36,7 +36,8 @@ export async function enqueueDeployment(tx: Executor, before: DeploymentSnapshot
 }
 
 /**
- * Queues a commit whose details arrived, for every service of its repository: the deriver
+ * Queues commits of one repository whose details arrived, one entry for all of them for every
+ * service of the repository: the deriver
  * walks again the deployment holding it, if one does (usually none: a push comes before the
  * deployment whose walk will read it). Queuing without looking means no lock is needed
  * against a walk running at the same time.
@@ -44,10 +45,9 @@ export async function enqueueDeployment(tx: Executor, before: DeploymentSnapshot
 export async function enqueueChanges(tx: Executor, repositoryId: number, shas: string[]): Promise<void> {
   if (shas.length === 0) return;
   await tx.execute(sql`
-    insert into derivation_queue (service_id, kind, repository_id, sha)
-    select sr.service_id, 'change', ${repositoryId}::bigint, x.sha
-    from (select distinct service_id from service_repositories where repository_id = ${repositoryId}) sr
-    cross join unnest(${textArray(shas)}) as x(sha)`);
+    insert into derivation_queue (service_id, kind, repository_id, shas)
+    select distinct sr.service_id, 'change', ${repositoryId}::bigint, ${textArray(shas)}
+    from service_repositories sr where sr.repository_id = ${repositoryId}`);
 }
 
 export async function enqueueIncident(
@@ -67,7 +67,7 @@ type Entry = {
   kind: "deployment" | "change" | "incident";
   deployment_id: number | null;
   before: StoredSnapshot | null;
-  sha: string | null;
+  shas: string[] | null;
   incident_id: number | null;
   previous_deployment_id: number | null;
 };
@@ -82,7 +82,7 @@ async function deriveQueued(tx: Executor, serviceId: number): Promise<number> {
   const entries = await rows<Entry>(
     tx,
     sql`delete from derivation_queue where service_id = ${serviceId}
-        returning id::int as id, kind, deployment_id::int as deployment_id, before, sha,
+        returning id::int as id, kind, deployment_id::int as deployment_id, before, shas,
           incident_id::int as incident_id, previous_deployment_id::int as previous_deployment_id`,
   );
   if (entries.length === 0) return 0;
@@ -98,8 +98,8 @@ async function deriveQueued(tx: Executor, serviceId: number): Promise<number> {
       firstBefore.set(entry.deployment_id, entry.before);
     } else if (entry.kind === "incident" && entry.incident_id !== null && !previousDeployment.has(entry.incident_id)) {
       previousDeployment.set(entry.incident_id, entry.previous_deployment_id);
-    } else if (entry.kind === "change" && entry.sha !== null) {
-      shas.add(entry.sha);
+    } else if (entry.kind === "change") {
+      for (const sha of entry.shas ?? []) shas.add(sha);
     }
   }
 

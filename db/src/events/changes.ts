@@ -67,8 +67,8 @@ export async function recordChange(tx: Executor, input: ChangeInput): Promise<{ 
     table: changes,
     values: newChangeValues(input, now),
     target: [changes.repositoryId, changes.sha],
-    queue: `insert into derivation_queue (service_id, kind, repository_id, sha)
-        select distinct sr.service_id, 'change', ins.repository_id, ins.sha
+    queue: `insert into derivation_queue (service_id, kind, repository_id, shas)
+        select distinct sr.service_id, 'change', ins.repository_id, array[ins.sha]
         from ins join service_repositories sr on sr.repository_id = ins.repository_id`,
   });
   if (inserted) return { change: inserted, created: true };

@@ -7,7 +7,7 @@ import { services } from "./services.ts";
  * Work for db/src/derive: an ingest write commits its event together with an entry here and
  * returns; the derived rows (a deployment's changes, failures, recovery, rework, incident
  * attribution) are brought up to date by a background deriver, and by any read before it
- * answers (docs/operations.md "Derivation"). One entry per write, appended without waiting
+ * answers (docs/operations.md "Derivation"). One entry per write (a push's commits share one), appended without waiting
  * for anything: the deriver folds the entries of one deployment, commit or incident into one,
  * keeping the first entry's snapshot, which is the state the derived rows reflect.
  */
@@ -23,7 +23,8 @@ export const derivationQueue = pgTable(
     /** The deployment as last derived (null: it is new); see DeploymentSnapshot. */
     before: jsonb("before"),
     repositoryId: bigint("repository_id", { mode: "number" }),
-    sha: text("sha"),
+    /** The commits of one repository written together (a push's, say): one entry for all of them. */
+    shas: text("shas").array(),
     incidentId: bigint("incident_id", { mode: "number" }),
     /** The deployment the incident was attributed to when last derived. */
     previousDeploymentId: bigint("previous_deployment_id", { mode: "number" }),

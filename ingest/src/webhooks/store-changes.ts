@@ -181,10 +181,12 @@ const STORE_ALL = `with d as (
         order by a.k, c.position
         returning repository_id, sha
       ),
+      -- One entry per service and repository for all of the batch's commits.
       queued as (
-        insert into derivation_queue (service_id, kind, repository_id, sha)
-        select distinct sr.service_id, 'change', ins.repository_id, ins.sha
+        insert into derivation_queue (service_id, kind, repository_id, shas)
+        select sr.service_id, 'change', ins.repository_id, array_agg(distinct ins.sha)
         from ins join service_repositories sr on sr.repository_id = ins.repository_id
+        group by sr.service_id, ins.repository_id
       ),
       -- The integration's "last delivery", to the second, as storeDelivery keeps it (receive.ts).
       touched as (
