@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import autocannon from "autocannon";
@@ -85,21 +85,95 @@ const median = (values: number[]) => {
 };
 
 /**
+ * Where a load's CPU went, per request, in ms: the server process, every PostgreSQL process on
+ * this machine, and this process (the load generator); `idle` is the share of the machine's
+ * cores that nobody used. Read from Linux /proc (clock ticks of 10 ms: a share, not a timing).
+ */
+export interface CpuSplit {
+  serverMs: number;
+  postgresMs: number;
+  generatorMs: number;
+  idle: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function processTicks(pid: string): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+interface CpuReading {
+  server: number;
+  postgres: number;
+  generator: number;
+  idle: number;
+  total: number;
+}
+
+function readCpu(serverPid: number): CpuReading | null {
+  try {
+    let postgres = 0;
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres") postgres += processTicks(pid);
+      } catch {
+        // gone since the listing
+      }
+    }
+    const machine = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
+    const generator = process.cpuUsage();
+    return {
+      server: processTicks(String(serverPid)),
+      postgres,
+      generator: ((generator.user + generator.system) / 1e6) * CLOCK_TICKS_PER_SECOND,
+      idle: (machine[3] ?? 0) + (machine[4] ?? 0),
+      total: machine.reduce((sum, ticks) => sum + ticks, 0),
+    };
+  } catch {
+    return null; // not Linux
+  }
+}
+
+/** Runs `run` and adds the CPU it cost to `into` (summed over rounds; see cpuPerRequest). */
+async function measuringCpu(serverPid: number | undefined, into: CpuReading, run: () => Promise<LoadResult>): Promise<LoadResult> {
+  const before = serverPid === undefined ? null : readCpu(serverPid);
+  const result = await run();
+  const after = serverPid === undefined ? null : readCpu(serverPid);
+  if (before && after) {
+    for (const key of Object.keys(into) as Array<keyof CpuReading>) into[key] += after[key] - before[key];
+  }
+  return result;
+}
+
+function cpuPerRequest(spent: CpuReading, requests: number): CpuSplit | undefined {
+  if (spent.total === 0 || requests === 0) return undefined;
+  const ms = (ticks: number) => ((ticks / CLOCK_TICKS_PER_SECOND) * 1000) / requests;
+  return { serverMs: ms(spent.server), postgresMs: ms(spent.postgres), generatorMs: ms(spent.generator), idle: spent.idle / spent.total };
+}
+
+const noCpu = (): CpuReading => ({ server: 0, postgres: 0, generator: 0, idle: 0, total: 0 });
+
+/**
  * A call's closed-loop rate beside the raw GET /healthz rate of the same server, both from 32
  * connections, each warmed up first. The two are measured in turn, round after round (H C H C
  * H C; BENCH_ROUNDS, default 3, sharing `duration` seconds each): this machine is shared and
  * its speed drifts by tens of percent over a minute, so two long runs one after the other can
  * meet different machines, while a round's two loads meet the same one. Each result: the
  * median round's rate and p50, the worst round's p99, errors and totals summed; `ratio` is the
- * median over rounds of the call's rate over /healthz's in the same round.
+ * median over rounds of the call's rate over /healthz's in the same round. With the server's
+ * pid, `cpu` says where each load's CPU went (CpuSplit).
  */
 export async function againstHealthz(options: {
   url: string;
   duration: number;
   name: string;
   next: () => Request;
-}): Promise<{ raw: LoadResult; measured: LoadResult; ratio: number; rounds: number[] }> {
-  const { url, name, next } = options;
+  serverPid?: number;
+}): Promise<{ raw: LoadResult; measured: LoadResult; ratio: number; rounds: number[]; cpu?: { raw: CpuSplit; measured: CpuSplit } }> {
+  const { url, name, next, serverPid } = options;
   const healthz = () => ({ path: "/healthz" });
   await load({ name: "warm-up", url, connections: 8, duration: 2, next: healthz });
   await load({ name: "warm-up", url, connections: 32, duration: 2, next });
@@ -107,9 +181,10 @@ export async function againstHealthz(options: {
   const perRound = Math.max(1, Math.round(options.duration / count));
   const raws: LoadResult[] = [];
   const calls: LoadResult[] = [];
+  const [rawCpu, callCpu] = [noCpu(), noCpu()];
   for (let round = 0; round < count; round++) {
-    raws.push(await load({ name: "GET /healthz", url, connections: 32, duration: perRound, next: healthz }));
-    calls.push(await load({ name, url, connections: 32, duration: perRound, next }));
+    raws.push(await measuringCpu(serverPid, rawCpu, () => load({ name: "GET /healthz", url, connections: 32, duration: perRound, next: healthz })));
+    calls.push(await measuringCpu(serverPid, callCpu, () => load({ name, url, connections: 32, duration: perRound, next })));
   }
   const combined = (runs: LoadResult[]): LoadResult => ({
     name: runs[0]?.name ?? "",
@@ -121,7 +196,23 @@ export async function againstHealthz(options: {
     total: runs.reduce((sum, r) => sum + r.total, 0),
   });
   const rounds = calls.map((r, round) => r.requestsPerSecond / (raws[round]?.requestsPerSecond ?? Number.NaN));
-  return { raw: combined(raws), measured: combined(calls), ratio: median(rounds), rounds };
+  const [raw, measured] = [combined(raws), combined(calls)];
+  const cpu = { raw: cpuPerRequest(rawCpu, raw.total), measured: cpuPerRequest(callCpu, measured.total) };
+  return { raw, measured, ratio: median(rounds), rounds, ...(cpu.raw && cpu.measured ? { cpu: { raw: cpu.raw, measured: cpu.measured } } : {}) };
+}
+
+/** Table rows: where each load's CPU went per request, and the call's CPU cost beside /healthz's. */
+export function cpuRows(loads: Array<{ name: string; cpu: CpuSplit }>): Array<Record<string, string>> {
+  const total = (cpu: CpuSplit) => cpu.serverMs + cpu.postgresMs + cpu.generatorMs;
+  const baseline = loads[0] ? total(loads[0].cpu) : Number.NaN;
+  return loads.map(({ name, cpu }, k) => ({
+    call: name,
+    "server ms": fmt(cpu.serverMs, 3),
+    "PostgreSQL ms": fmt(cpu.postgresMs, 3),
+    "generator ms": fmt(cpu.generatorMs, 3),
+    "cores idle": `${fmt(cpu.idle * 100)}%`,
+    "of raw, per CPU ms": k === 0 ? "baseline" : `${fmt((baseline / total(cpu)) * 100)}%`,
+  }));
 }
 
 /**

@@ -9,6 +9,8 @@ import {
   againstHealthz,
   benchDatabases,
   benchServer,
+  type CpuSplit,
+  cpuRows,
   derivationCatchUp,
   fmt,
   isMain,
@@ -89,6 +91,7 @@ function builtAhead(build: (n: number) => Request, count: number): () => Request
 
 export async function run(kinds = benchDatabases()) {
   const rows: Array<Record<string, string | number>> = [];
+  const cpu: Array<{ name: string; cpu: CpuSplit }> = [];
   const template = pushTemplate();
   for (const kind of kinds) {
     const { server, close } = await benchServer(kind);
@@ -103,7 +106,9 @@ export async function run(kinds = benchDatabases()) {
       const push = pushBuilder(template, integration);
       const next = builtAhead(push, Math.round(MOST_EXPECTED_RATE * (2 + duration)));
       // (Its warm-up also takes the first delivery to each repository, which goes the general path and claims it.)
-      const { raw, measured: deliveries, ratio, rounds } = await againstHealthz({ url: server.url, duration, name: "POST /webhooks/github (push)", next });
+      const measured = await againstHealthz({ url: server.url, duration, name: "POST /webhooks/github (push)", next, serverPid: server.process.pid });
+      const { raw, measured: deliveries, ratio, rounds } = measured;
+      if (measured.cpu) cpu.push({ name: `${kind}: ${raw.name}`, cpu: measured.cpu.raw }, { name: `${kind}: ${deliveries.name}`, cpu: measured.cpu.measured });
       const memory = serverMemory(server);
       const catchUp = await derivationCatchUp(server);
       const paced = await load({ name: `same, paced at ${PACED_RATE}/s`, url: server.url, connections: 32, duration, rate: PACED_RATE, next });
@@ -132,6 +137,8 @@ export async function run(kinds = benchDatabases()) {
     }
   }
   printTable("Signed GitHub webhook deliveries, 32 concurrent senders", rows);
+  // Why the ratio moves between runs: the two loads' CPU per request, and how much of the cores each left unused.
+  if (cpu.length > 0) printTable("CPU per request (Linux /proc), summed over the rounds", cpuRows(cpu));
   return rows;
 }
 
