@@ -36,11 +36,10 @@ export async function enqueueDeployment(tx: Executor, before: DeploymentSnapshot
 }
 
 /**
- * Queues commits of one repository whose details arrived, one entry for all of them for every
- * service of the repository: the deriver
- * walks again the deployment holding it, if one does (usually none: a push comes before the
- * deployment whose walk will read it). Queuing without looking means no lock is needed
- * against a walk running at the same time.
+ * Queues commits of one repository whose details arrived, one entry for all of them per
+ * service of the repository: the deriver walks again the deployments holding them, if any
+ * (usually none: a push comes before the deployment whose walk will read it). Queuing
+ * without looking means no lock is needed against a walk running at the same time.
  */
 export async function enqueueChanges(tx: Executor, repositoryId: number, shas: string[]): Promise<void> {
   if (shas.length === 0) return;

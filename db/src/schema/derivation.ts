@@ -7,9 +7,10 @@ import { services } from "./services.ts";
  * Work for db/src/derive: an ingest write commits its event together with an entry here and
  * returns; the derived rows (a deployment's changes, failures, recovery, rework, incident
  * attribution) are brought up to date by a background deriver, and by any read before it
- * answers (docs/operations.md "Derivation"). One entry per write (a push's commits share one), appended without waiting
- * for anything: the deriver folds the entries of one deployment, commit or incident into one,
- * keeping the first entry's snapshot, which is the state the derived rows reflect.
+ * answers (docs/operations.md "Derivation"). One entry per write (the commits of a push share
+ * one), appended without waiting for anything: the deriver folds the entries of one
+ * deployment, commit or incident into one, keeping the first entry's snapshot, which is the
+ * state the derived rows reflect.
  */
 export const derivationQueue = pgTable(
   "derivation_queue",
