@@ -9,6 +9,8 @@ import {
   againstHealthz,
   benchDatabases,
   benchServer,
+  type CpuSplit,
+  cpuRows,
   derivationCatchUp,
   fmt,
   isMain,
@@ -23,6 +25,7 @@ const TARGET_RATIO = 0.25;
 
 export async function run(kinds = benchDatabases()) {
   const rows: Array<Record<string, string | number>> = [];
+  const cpu: Array<{ name: string; cpu: CpuSplit }> = [];
   for (const kind of kinds) {
     const { server, close } = await benchServer(kind);
     try {
@@ -45,12 +48,15 @@ export async function run(kinds = benchDatabases()) {
         }),
       });
       let sent = 0;
-      const { raw, measured: ingest, ratio, rounds } = await againstHealthz({
+      const measured = await againstHealthz({
         url: server.url,
         duration,
         name: "POST /api/v1/deployments",
         next: () => deployment(sent++),
+        serverPid: server.process.pid,
       });
+      const { raw, measured: ingest, ratio, rounds } = measured;
+      if (measured.cpu) cpu.push({ name: `${kind}: ${raw.name}`, cpu: measured.cpu.raw }, { name: `${kind}: ${ingest.name}`, cpu: measured.cpu.measured });
       const memory = serverMemory(server);
       const catchUp = await derivationCatchUp(server);
       for (const r of [raw, ingest]) {
@@ -71,6 +77,7 @@ export async function run(kinds = benchDatabases()) {
     }
   }
   printTable("Ingest throughput, 32 concurrent clients", rows);
+  if (cpu.length > 0) printTable("CPU per request (Linux /proc), summed over the rounds", cpuRows(cpu));
   return rows;
 }
 
