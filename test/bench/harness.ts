@@ -197,22 +197,35 @@ export async function againstHealthz(options: {
   });
   const rounds = calls.map((r, round) => r.requestsPerSecond / (raws[round]?.requestsPerSecond ?? Number.NaN));
   const [raw, measured] = [combined(raws), combined(calls)];
-  const cpu = { raw: cpuPerRequest(rawCpu, raw.total), measured: cpuPerRequest(callCpu, measured.total) };
-  return { raw, measured, ratio: median(rounds), rounds, ...(cpu.raw && cpu.measured ? { cpu: { raw: cpu.raw, measured: cpu.measured } } : {}) };
+  const [rawSplit, callSplit] = [cpuPerRequest(rawCpu, raw.total), cpuPerRequest(callCpu, measured.total)];
+  return { raw, measured, ratio: median(rounds), rounds, ...(rawSplit && callSplit ? { cpu: { raw: rawSplit, measured: callSplit } } : {}) };
 }
 
-/** Table rows: where each load's CPU went per request, and the call's CPU cost beside /healthz's. */
-export function cpuRows(loads: Array<{ name: string; cpu: CpuSplit }>): Array<Record<string, string>> {
+/**
+ * The CPU table's two rows for one againstHealthz result (none without its `cpu`): where each
+ * load's CPU went per request, and the call's CPU cost beside that same run's /healthz.
+ */
+export function cpuRows(
+  database: string,
+  result: { raw: LoadResult; measured: LoadResult; cpu?: { raw: CpuSplit; measured: CpuSplit } },
+): Array<Record<string, string>> {
+  if (!result.cpu) return [];
   const total = (cpu: CpuSplit) => cpu.serverMs + cpu.postgresMs + cpu.generatorMs;
-  const baseline = loads[0] ? total(loads[0].cpu) : Number.NaN;
-  return loads.map(({ name, cpu }, k) => ({
-    call: name,
+  const baseline = total(result.cpu.raw);
+  const row = (load: LoadResult, cpu: CpuSplit) => ({
+    call: `${database}: ${load.name}`,
     "server ms": fmt(cpu.serverMs, 3),
     "PostgreSQL ms": fmt(cpu.postgresMs, 3),
     "generator ms": fmt(cpu.generatorMs, 3),
     "cores idle": `${fmt(cpu.idle * 100)}%`,
-    "of raw, per CPU ms": k === 0 ? "baseline" : `${fmt((baseline / total(cpu)) * 100)}%`,
-  }));
+    "of raw, per CPU ms": cpu === result.cpu?.raw ? "baseline" : `${fmt((baseline / total(cpu)) * 100)}%`,
+  });
+  return [row(result.raw, result.cpu.raw), row(result.measured, result.cpu.measured)];
+}
+
+/** Prints the CPU table (cpuRows), if /proc gave anything. */
+export function printCpuTable(rows: Array<Record<string, string>>): void {
+  if (rows.length > 0) printTable("CPU per request (Linux /proc), summed over the rounds", rows);
 }
 
 /**

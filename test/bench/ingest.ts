@@ -9,11 +9,11 @@ import {
   againstHealthz,
   benchDatabases,
   benchServer,
-  type CpuSplit,
   cpuRows,
   derivationCatchUp,
   fmt,
   isMain,
+  printCpuTable,
   printTable,
   ratioCell,
   rssCell,
@@ -25,7 +25,7 @@ const TARGET_RATIO = 0.25;
 
 export async function run(kinds = benchDatabases()) {
   const rows: Array<Record<string, string | number>> = [];
-  const cpu: Array<{ name: string; cpu: CpuSplit }> = [];
+  const cpu: Array<Record<string, string>> = [];
   for (const kind of kinds) {
     const { server, close } = await benchServer(kind);
     try {
@@ -56,7 +56,7 @@ export async function run(kinds = benchDatabases()) {
         serverPid: server.process.pid,
       });
       const { raw, measured: ingest, ratio, rounds } = measured;
-      if (measured.cpu) cpu.push({ name: `${kind}: ${raw.name}`, cpu: measured.cpu.raw }, { name: `${kind}: ${ingest.name}`, cpu: measured.cpu.measured });
+      cpu.push(...cpuRows(kind, measured));
       const memory = serverMemory(server);
       const catchUp = await derivationCatchUp(server);
       for (const r of [raw, ingest]) {
@@ -77,7 +77,7 @@ export async function run(kinds = benchDatabases()) {
     }
   }
   printTable("Ingest throughput, 32 concurrent clients", rows);
-  if (cpu.length > 0) printTable("CPU per request (Linux /proc), summed over the rounds", cpuRows(cpu));
+  printCpuTable(cpu);
   return rows;
 }
 

@@ -9,12 +9,12 @@ import {
   againstHealthz,
   benchDatabases,
   benchServer,
-  type CpuSplit,
   cpuRows,
   derivationCatchUp,
   fmt,
   isMain,
   load,
+  printCpuTable,
   printTable,
   type Request,
   ratioCell,
@@ -91,7 +91,7 @@ function builtAhead(build: (n: number) => Request, count: number): () => Request
 
 export async function run(kinds = benchDatabases()) {
   const rows: Array<Record<string, string | number>> = [];
-  const cpu: Array<{ name: string; cpu: CpuSplit }> = [];
+  const cpu: Array<Record<string, string>> = [];
   const template = pushTemplate();
   for (const kind of kinds) {
     const { server, close } = await benchServer(kind);
@@ -108,7 +108,7 @@ export async function run(kinds = benchDatabases()) {
       // (Its warm-up also takes the first delivery to each repository, which goes the general path and claims it.)
       const measured = await againstHealthz({ url: server.url, duration, name: "POST /webhooks/github (push)", next, serverPid: server.process.pid });
       const { raw, measured: deliveries, ratio, rounds } = measured;
-      if (measured.cpu) cpu.push({ name: `${kind}: ${raw.name}`, cpu: measured.cpu.raw }, { name: `${kind}: ${deliveries.name}`, cpu: measured.cpu.measured });
+      cpu.push(...cpuRows(kind, measured));
       const memory = serverMemory(server);
       const catchUp = await derivationCatchUp(server);
       const paced = await load({ name: `same, paced at ${PACED_RATE}/s`, url: server.url, connections: 32, duration, rate: PACED_RATE, next });
@@ -138,7 +138,7 @@ export async function run(kinds = benchDatabases()) {
   }
   printTable("Signed GitHub webhook deliveries, 32 concurrent senders", rows);
   // Why the ratio moves between runs: the two loads' CPU per request, and how much of the cores each left unused.
-  if (cpu.length > 0) printTable("CPU per request (Linux /proc), summed over the rounds", cpuRows(cpu));
+  printCpuTable(cpu);
   return rows;
 }
 
