@@ -11,8 +11,24 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(left, right);
 }
 
-export function hmacSha256Hex(secret: string, body: string): string {
-  return createHmac("sha256", secret).update(body, "utf8").digest("hex");
+/** The HMAC-SHA256 of the raw body under each secret. */
+export function hmacSha256Digests(secrets: string[], body: string): Buffer[] {
+  return secrets.map((secret) => createHmac("sha256", secret).update(body, "utf8").digest());
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * True when the lowercase hex `signature` equals any of the digests; every digest is compared
+ * (no early exit). A digest's length is public, so its bytes are compared as they are:
+ * safeEqual's hashing is for secrets, whose length is not.
+ */
+export function matchesAnyDigest(signature: string, digests: Buffer[]): boolean {
+  if (!SHA256_HEX.test(signature)) return false;
+  const provided = Buffer.from(signature, "hex");
+  let found = false;
+  for (const digest of digests) found = timingSafeEqual(provided, digest) || found;
+  return found;
 }
 
 /** The secrets worth trying: an empty secret would make an unsigned request look signed. */

@@ -5,6 +5,9 @@ export const isoDateTime = z.iso
   .datetime({ offset: true, message: "must be an ISO-8601 date-time, e.g. 2026-01-31T12:00:00Z" })
   .openapi({ example: "2026-01-31T12:00:00Z" });
 
+/** A stored time as the API writes it. */
+export const isoOrNull = (date: Date | null | undefined): string | null => date?.toISOString() ?? null;
+
 export const sha = z
   .string()
   .regex(/^[0-9a-fA-F]{7,64}$/, "must be a git commit sha (7 to 64 hex characters)")

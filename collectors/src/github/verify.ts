@@ -1,6 +1,6 @@
 import type { CollectorInput } from "../events.ts";
 import { bodyHash, header } from "../request.ts";
-import { hmacSha256Hex, matchesAny, usableSecrets } from "../signature.ts";
+import { hmacSha256Digests, matchesAnyDigest, usableSecrets } from "../signature.ts";
 
 /**
  * `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`, against every active secret so
@@ -11,8 +11,7 @@ export function verify(input: CollectorInput): boolean {
   try {
     const signature = header(input.headers, "x-hub-signature-256")?.trim().toLowerCase();
     if (!signature?.startsWith("sha256=")) return false;
-    const expected = usableSecrets(input.secrets).map((secret) => `sha256=${hmacSha256Hex(secret, input.body)}`);
-    return matchesAny(signature, expected);
+    return matchesAnyDigest(signature.slice("sha256=".length), hmacSha256Digests(usableSecrets(input.secrets), input.body));
   } catch {
     return false;
   }

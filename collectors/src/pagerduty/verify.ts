@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { CollectorInput } from "../events.ts";
 import { bodyHash, header } from "../request.ts";
-import { hmacSha256Hex, matchesAny, usableSecrets } from "../signature.ts";
+import { hmacSha256Digests, matchesAnyDigest, usableSecrets } from "../signature.ts";
 
 /** Enough signatures for any rotation; a header with thousands is an attack, not PagerDuty. */
 const MAX_SIGNATURES = 10;
@@ -18,9 +18,9 @@ export function verify(input: CollectorInput): boolean {
       .filter((part) => part.startsWith("v1="))
       .slice(0, MAX_SIGNATURES);
     if (signatures.length === 0) return false;
-    const expected = usableSecrets(input.secrets).map((secret) => `v1=${hmacSha256Hex(secret, input.body)}`);
+    const digests = hmacSha256Digests(usableSecrets(input.secrets), input.body);
     let found = false;
-    for (const signature of signatures) found = matchesAny(signature, expected) || found;
+    for (const signature of signatures) found = matchesAnyDigest(signature.slice("v1=".length), digests) || found;
     return found;
   } catch {
     return false;

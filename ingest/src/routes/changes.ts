@@ -16,7 +16,7 @@ import { requireScope } from "../auth.ts";
 import { forbidden } from "../errors.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
-import { errorResponses, isoDateTime, json, jsonBody, listQuery, page, repositoryName, sha } from "../schemas.ts";
+import { errorResponses, isoDateTime, isoOrNull, json, jsonBody, listQuery, page, repositoryName, sha } from "../schemas.ts";
 import { scopeQuery, timeRange, visibleServiceIds } from "./filters.ts";
 
 const CreateChange = z
@@ -69,8 +69,6 @@ const Change = z
   })
   .openapi("Change");
 
-const iso = (d: Date | null) => d?.toISOString() ?? null;
-
 async function changeViews(db: Parameters<typeof ensureRepository>[0], found: Array<{ row: ChangeRow; repository: string }>) {
   const repositoryIds = [...new Set(found.map((f) => f.row.repositoryId))];
   const owners =
@@ -85,8 +83,8 @@ async function changeViews(db: Parameters<typeof ensureRepository>[0], found: Ar
     id: row.id,
     repository,
     sha: row.sha,
-    committed_at: iso(row.committedAt),
-    authored_at: iso(row.authoredAt),
+    committed_at: isoOrNull(row.committedAt),
+    authored_at: isoOrNull(row.authoredAt),
     author: row.author,
     message: row.message,
     branch: row.branch,
@@ -97,9 +95,9 @@ async function changeViews(db: Parameters<typeof ensureRepository>[0], found: Ar
         ? null
         : {
             number: row.prNumber,
-            opened_at: iso(row.prOpenedAt),
-            merged_at: iso(row.prMergedAt),
-            first_commit_at: iso(row.prFirstCommitAt),
+            opened_at: isoOrNull(row.prOpenedAt),
+            merged_at: isoOrNull(row.prMergedAt),
+            first_commit_at: isoOrNull(row.prFirstCommitAt),
             url: row.prUrl,
           },
     services: owners.filter((o) => o.repositoryId === row.repositoryId).map((o) => o.slug),

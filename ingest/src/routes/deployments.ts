@@ -19,7 +19,7 @@ import { badRequest, notFound } from "../errors.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
 import { assertTeamAccess } from "../scope.ts";
-import { errorResponses, isoDateTime, json, jsonBody, listQuery, page, sha } from "../schemas.ts";
+import { errorResponses, isoDateTime, isoOrNull, json, jsonBody, listQuery, page, sha } from "../schemas.ts";
 import { inIds, optionalBoolean, scopeQuery, timeRange, visibleServiceIds } from "./filters.ts";
 import { visibleService } from "./services.ts";
 
@@ -120,7 +120,6 @@ const DeploymentChange = z.object({
 
 const DeploymentDetail = Deployment.extend({ commits: z.array(DeploymentChange) }).openapi("DeploymentDetail");
 
-const iso = (d: Date | null) => d?.toISOString() ?? null;
 const seconds = (from: Date | null, to: Date | null) =>
   from && to ? Math.round((to.getTime() - from.getTime()) / 1000) : null;
 
@@ -167,8 +166,8 @@ export async function deploymentViews(
       environment: row.environment,
       sha: row.sha,
       status: row.status,
-      started_at: iso(row.startedAt),
-      finished_at: iso(row.finishedAt),
+      started_at: isoOrNull(row.startedAt),
+      finished_at: isoOrNull(row.finishedAt),
       source: row.source,
       external_id: row.externalId,
       url: row.url,
@@ -188,7 +187,7 @@ export async function deploymentViews(
       failure_reasons: row.failureReasons,
       rolled_back_by: row.rolledBackBy,
       fixed_by: row.fixedBy,
-      recovered_at: iso(row.recoveredAt),
+      recovered_at: isoOrNull(row.recoveredAt),
       recovery_seconds: row.failed ? seconds(row.finishedAt, row.recoveredAt) : null,
       rework: row.rework,
       rework_reasons: row.reworkReasons,
