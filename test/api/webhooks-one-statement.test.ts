@@ -136,6 +136,28 @@ describe("a push stored with its commits in one statement", () => {
       expect(entries.map((e) => [...e.shas].sort())).toEqual([[sha(101), sha(102)]]);
     });
 
+    test("a service holding its repository under two path prefixes gets one entry naming each commit once", async () => {
+      const created = await t.request("/api/v1/services", {
+        method: "POST",
+        json: {
+          slug: "mono",
+          repositories: [
+            { provider: "github", name: "octo/mono", path_prefix: "api/" },
+            { provider: "github", name: "octo/mono", path_prefix: "web/" },
+          ],
+        },
+      });
+      expect(created.status).toBe(201);
+      const response = await postGithub(t, github, "push", push("octo/mono", [201, 202], { before: 200 }), { deliveryId: "mono-1" });
+      expect(((await response.json()) as Answer).status).toBe("processed");
+      expect(fallbacks()).toEqual([]);
+      const entries = await rows<{ shas: string[] }>(
+        t.database.db,
+        sql`select q.shas from derivation_queue q join repositories r on r.id = q.repository_id where r.name = 'octo/mono'`,
+      );
+      expect(entries.map((e) => [...e.shas].sort())).toEqual([[sha(201), sha(202)]]);
+    });
+
     test("a push naming a commit seen before merges into it, as recordChange does", async () => {
       // sha(3) is known from fast-1; its message stays unless the push gives one, parents accumulate.
       const response = await postGithub(t, github, "push", push("octo/fast", [3, 4], { before: 9, message: "amended" }), {

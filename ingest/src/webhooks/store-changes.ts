@@ -182,11 +182,11 @@ const STORE_ALL = `with d as (
         order by a.k, c.position
         returning repository_id, sha
       ),
-      -- One entry per service and repository for all of the batch's commits (flush keeps each
-      -- repository's shas distinct within a batch).
+      -- One entry per service and repository for all of the batch's commits (distinct: a service
+      -- may hold the repository under several path prefixes, one service_repositories row each).
       queued as (
         insert into derivation_queue (service_id, kind, repository_id, shas)
-        select sr.service_id, 'change', ins.repository_id, array_agg(ins.sha)
+        select sr.service_id, 'change', ins.repository_id, array_agg(distinct ins.sha)
         from ins join service_repositories sr on sr.repository_id = ins.repository_id
         group by sr.service_id, ins.repository_id
       ),
