@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -14,6 +15,20 @@ const integer = (fallback: number, min: number, max: number) =>
     .transform((value) => (value === undefined || value.trim() === "" ? String(fallback) : value.trim()))
     .pipe(z.string().regex(/^-?\d+$/, "must be an integer").transform(Number))
     .pipe(z.number().int().min(min).max(max));
+
+/** A host name, an IP address, or an IPv4/IPv6 CIDR block. */
+function validAllowEntry(entry: string): boolean {
+  const [address, bits, extra] = entry.split("/");
+  if (extra !== undefined || !address) return false;
+  if (bits === undefined) return isIP(address) !== 0 || /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i.test(address);
+  const version = isIP(address);
+  const max = version === 4 ? 32 : version === 6 ? 128 : -1;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
+
+const list = optionalString
+  .transform((value) => (value === undefined ? [] : value.split(",").map((entry) => entry.trim().toLowerCase()).filter(Boolean)))
+  .refine((entries) => entries.every(validAllowEntry), { message: "must be a comma-separated list of host names, IP addresses or CIDR blocks" });
 
 const envSchema = z.object({
   PORT: integer(3000, 0, 65_535),
@@ -42,6 +57,8 @@ const envSchema = z.object({
   SLUICE_GITHUB_API_URL: optionalString
     .transform((value) => value ?? "https://api.github.com")
     .pipe(z.url({ message: "must be a URL" })),
+  SLUICE_PROMETHEUS_ALLOW: list,
+  SLUICE_AUTO_SERVICE_QUOTA: integer(500, 0, 1_000_000),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -68,6 +85,13 @@ export interface Config {
   /** Raw webhook bodies older than this are dropped (their mapped events stay); 0 = keep forever. */
   deliveryRetentionDays: number;
   github: { appId: string | undefined; privateKey: string | undefined; apiUrl: string };
+  /**
+   * Hosts and CIDR blocks `prometheus` rules may reach (SPEC 7 v2). Empty: any address but
+   * link-local and cloud metadata ones; set: only these.
+   */
+  prometheusAllow: string[];
+  /** Services one integration or one token may create by naming unknown repositories or services (0 = none). */
+  autoServiceQuota: number;
 }
 
 export class ConfigError extends Error {
@@ -109,5 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       privateKey: e.SLUICE_GITHUB_APP_PRIVATE_KEY?.replaceAll("\\n", "\n"),
       apiUrl: e.SLUICE_GITHUB_API_URL,
     },
+    prometheusAllow: e.SLUICE_PROMETHEUS_ALLOW,
+    autoServiceQuota: e.SLUICE_AUTO_SERVICE_QUOTA,
   };
 }

@@ -94,6 +94,8 @@ export const gateProtectionRequests = pgTable(
     environment: text("environment").notNull(),
     sha: text("sha"),
     callbackUrl: text("callback_url").notNull(),
+    /** "owner/name" the delivery named; the callback must belong to it (SPEC 7 v2). Null only on rows from before v2. */
+    repository: text("repository"),
     installationId: bigint("installation_id", { mode: "number" }),
     status: text("status").$type<ProtectionRequestStatus>().notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),

@@ -71,3 +71,24 @@ export const apiTokens = pgTable(
   },
   (t) => [uniqueIndex("api_tokens_hash_key").on(t.tokenHash), index("api_tokens_team_idx").on(t.teamId)],
 );
+
+/**
+ * A dashboard sign-in: a random secret of its own (only its SHA-256 is stored) standing for
+ * an API token, so the browser's cookie never holds the token and signing out ends it here.
+ * It dies with its token (revoked or deleted) and at expires_at. A sign-in with
+ * SLUICE_ADMIN_TOKEN has no token row: it keeps that token's SHA-256 instead, and dies
+ * when the environment's token changes.
+ */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: id(),
+    tokenId: bigint("token_id", { mode: "number" }).references(() => apiTokens.id, { onDelete: "cascade" }),
+    adminTokenHash: text("admin_token_hash"),
+    sessionHash: text("session_hash").notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamptz("expires_at").notNull(),
+    revokedAt: timestamptz("revoked_at"),
+  },
+  (t) => [uniqueIndex("sessions_hash_key").on(t.sessionHash), index("sessions_token_idx").on(t.tokenId)],
+);

@@ -24,11 +24,17 @@ export const services = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::text[]`),
+    /**
+     * Who created the service by naming an unknown repository or service: "integration:<id>" or
+     * "token:<id>"; null for services created by an admin. Counted against SLUICE_AUTO_SERVICE_QUOTA.
+     */
+    autoCreatedBy: text("auto_created_by"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex("services_slug_key").on(t.slug),
+    index("services_auto_created_by_idx").on(t.autoCreatedBy).where(sql`${t.autoCreatedBy} is not null`),
     index("services_team_idx").on(t.teamId),
     index("services_aliases_idx").using("gin", t.aliases),
   ],

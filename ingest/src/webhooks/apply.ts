@@ -29,6 +29,8 @@ export interface PendingGateRequest {
   environment: string;
   sha?: string;
   deploymentCallbackUrl: string;
+  /** "owner/name" the delivery names: the only repository whose callback may be answered (SPEC 7 v2). */
+  repository: string;
   installationId?: number;
 }
 
@@ -224,8 +226,9 @@ export async function applyEvents(
         break;
       case "gate_request": {
         const request = event as GateRequestEvent;
-        const service = await resolveService(tx, request.service, request.environment);
-        if (!service) {
+        const repository = request.service.repository;
+        const service = repository ? await resolveService(tx, request.service, request.environment) : null;
+        if (!service || !repository) {
           outcomes.push({ kind: "gate_request", service: null, ref: request.sha ?? "", action: "ignored", reason: "the event names no service" });
           break;
         }
@@ -233,6 +236,7 @@ export async function applyEvents(
           serviceId: service.id,
           environment: request.environment,
           deploymentCallbackUrl: request.deployment_callback_url,
+          repository,
           ...(request.sha ? { sha: request.sha.toLowerCase() } : {}),
           ...(request.installation_id !== undefined ? { installationId: request.installation_id } : {}),
         });

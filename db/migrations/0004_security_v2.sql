@@ -1,0 +1,16 @@
+CREATE TABLE "sessions" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "sessions_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"token_id" bigint,
+	"admin_token_hash" text,
+	"session_hash" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL,
+	"revoked_at" timestamp with time zone
+);
+--> statement-breakpoint
+ALTER TABLE "gate_protection_requests" ADD COLUMN "repository" text;--> statement-breakpoint
+ALTER TABLE "services" ADD COLUMN "auto_created_by" text;--> statement-breakpoint
+ALTER TABLE "sessions" ADD CONSTRAINT "sessions_token_id_api_tokens_id_fk" FOREIGN KEY ("token_id") REFERENCES "public"."api_tokens"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "sessions_hash_key" ON "sessions" USING btree ("session_hash");--> statement-breakpoint
+CREATE INDEX "sessions_token_idx" ON "sessions" USING btree ("token_id");--> statement-breakpoint
+CREATE INDEX "services_auto_created_by_idx" ON "services" USING btree ("auto_created_by") WHERE "services"."auto_created_by" is not null;
