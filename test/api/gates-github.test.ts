@@ -126,6 +126,7 @@ async function protectionRule(service: string, input: { environment?: string; sh
     environment: input.environment ?? "production",
     sha: input.sha ?? sha(`run-${runs}`),
     deploymentCallbackUrl: `${github.url}/repos/octo/${service}/actions/runs/${1000 + runs}/deployment_protection_rule`,
+    repository: `octo/${service}`,
     ...(input.installationId === null ? {} : { installationId: input.installationId ?? 42 }),
   });
   return `/repos/octo/${service}/actions/runs/${1000 + runs}/deployment_protection_rule`;
@@ -260,15 +261,18 @@ describe("GitHub deployment protection rules", () => {
     expect((await requestRow(callback))?.status).toBe("rejected");
   });
 
-  test("no gate applies: approved, saying so; the installation is looked up when the delivery has none", async () => {
-    const callback = await protectionRule("docs", { installationId: null });
-    expect(github.calls.map((c) => `${c.method} ${c.path}`)).toEqual([
-      "GET /repos/octo/docs/installation",
-      "POST /app/installations/777/access_tokens",
-      `POST ${callback}`,
-    ]);
+  test("no gate applies: approved, saying so, with a token limited to the delivery's repository", async () => {
+    const callback = await protectionRule("docs");
+    expect(github.calls.map((c) => `${c.method} ${c.path}`)).toEqual(["POST /app/installations/42/access_tokens", `POST ${callback}`]);
+    expect(github.calls[0]?.body).toEqual({ repositories: ["docs"] });
     expect(github.callbacks()[0]?.body).toMatchObject({ state: "approved", comment: expect.stringContaining("no gate applies to docs@") });
     expect(github.jwtProblems).toEqual([]);
+  });
+
+  test("a delivery without its installation is refused: no other installation is looked up", async () => {
+    const callback = await protectionRule("docs", { installationId: null });
+    expect(github.calls).toEqual([]);
+    expect(await requestRow(callback)).toMatchObject({ status: "failed", lastError: "the delivery names no installation" });
   });
 
   test("GitHub failing to take the answer is retried with backoff", async () => {
@@ -284,7 +288,13 @@ describe("GitHub deployment protection rules", () => {
 
   test("a redelivered callback is answered once, and a callback outside the API URL is never sent the token", async () => {
     const callbackUrl = `${github.url}/repos/octo/docs/actions/runs/5/deployment_protection_rule`;
-    const request = { serviceId: await serviceId("docs"), environment: "production", deploymentCallbackUrl: callbackUrl, installationId: 42 };
+    const request = {
+      serviceId: await serviceId("docs"),
+      environment: "production",
+      deploymentCallbackUrl: callbackUrl,
+      repository: "octo/docs",
+      installationId: 42,
+    };
     await handleDeploymentProtectionRule(deps, request);
     await handleDeploymentProtectionRule(deps, request);
     expect(github.callbacks()).toHaveLength(1);
@@ -307,6 +317,7 @@ describe("GitHub deployment protection rules", () => {
         serviceId: docs,
         environment: "production",
         callbackUrl: `${github.url}/repos/octo/docs/actions/runs/${9000 + i}/deployment_protection_rule`,
+        repository: "octo/docs",
         installationId: 42,
         nextAttemptAt: now,
         receivedAt: now,
@@ -328,6 +339,7 @@ describe("GitHub deployment protection rules", () => {
       serviceId: await serviceId("docs"),
       environment: "production",
       deploymentCallbackUrl: callbackUrl,
+      repository: "octo/docs",
     });
     expect(github.calls).toEqual([]);
     const [row] = await t.database.db.select().from(gateProtectionRequests).where(eq(gateProtectionRequests.callbackUrl, callbackUrl));
@@ -382,5 +394,72 @@ describe("a deployment_protection_rule delivery, end to end through the webhook"
     await runDueProtectionRequests(deps);
     expect(github.callbacks().map((c) => c.body?.state)).toEqual([undefined, "approved"]);
     expect(github.jwtProblems).toEqual([]);
+  });
+});
+
+describe("a protection-rule verdict goes only to the repository the delivery names (SPEC 7 v2)", () => {
+  const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+
+  /** GitHub's documented example delivery for `repository`, its callback set to `callbackUrl`. */
+  function delivery(input: { repository: string; callbackUrl: string; installation?: number | null }) {
+    const fixture = JSON.parse(
+      readFileSync(`${repoRoot}collectors/test/fixtures/github/deployment_protection_rule.requested.json`, "utf8"),
+    ) as Record<string, unknown> & { repository: Record<string, unknown> };
+    fixture.repository = { ...fixture.repository, full_name: input.repository, name: input.repository.split("/")[1] };
+    fixture.deployment_callback_url = input.callbackUrl;
+    if (input.installation === null) delete fixture.installation;
+    return JSON.stringify(fixture);
+  }
+
+  async function send(body: string) {
+    const answering: Array<Promise<void>> = [];
+    const app = createApp({ ...deps, logger: t.logger, onGateRequest: (request) => answering.push(handleDeploymentProtectionRule({ ...deps, logger: t.logger }, request)) });
+    const integration = await read(app.request("/api/v1/integrations", { method: "POST", headers: admin, body: JSON.stringify({ source: "github" }) }));
+    const response = await app.request(integration.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "deployment_protection_rule",
+        "x-github-delivery": randomUUID(),
+        "x-hub-signature-256": `sha256=${createHmac("sha256", integration.secret).update(body).digest("hex")}`,
+      },
+      body,
+    });
+    expect(response.status).toBe(202);
+    await Promise.all(answering);
+  }
+
+  test("a callback into another repository's run is refused and logged, and nothing is posted", async () => {
+    const victim = `${github.url}/repos/octo/ledger/actions/runs/777/deployment_protection_rule`;
+    await send(delivery({ repository: "octo/attacker-app", callbackUrl: victim }));
+    expect(github.calls).toEqual([]);
+    const [row] = await t.database.db.select().from(gateProtectionRequests).where(eq(gateProtectionRequests.callbackUrl, victim));
+    expect(row).toMatchObject({ status: "failed", repository: "octo/attacker-app" });
+    expect(row?.lastError).toContain("octo/ledger");
+    expect(t.logs.some((line) => line.level === "error" && String(line.msg).includes("not the delivery's repository"))).toBe(true);
+  });
+
+  test("the repository is compared whole, case-insensitively, and dot segments cannot smuggle another path in", async () => {
+    const tricks = [
+      `${github.url}/repos/octo/attacker-app/../ledger/actions/runs/778/deployment_protection_rule`,
+      `${github.url}/repos/octo/attacker-app/%2e%2e/ledger/actions/runs/779/deployment_protection_rule`,
+      `${github.url}/repos/octo/attacker-app-x/actions/runs/780/deployment_protection_rule`,
+      `${github.url.replace("127.0.0.1", "localhost")}/repos/octo/attacker-app/actions/runs/781/deployment_protection_rule`,
+    ];
+    for (const callbackUrl of tricks) await send(delivery({ repository: "octo/attacker-app", callbackUrl }));
+    expect(github.calls).toEqual([]);
+
+    await send(delivery({ repository: "Octo/Attacker-App", callbackUrl: `${github.url}/repos/octo/attacker-app/actions/runs/782/deployment_protection_rule` }));
+    expect(github.calls.map((c) => c.path)).toEqual([
+      "/app/installations/39129914/access_tokens",
+      "/repos/octo/attacker-app/actions/runs/782/deployment_protection_rule",
+    ]);
+    expect(github.calls[0]?.body).toEqual({ repositories: ["Attacker-App"] });
+  });
+
+  test("a delivery without an installation is refused, not answered with another repository's installation", async () => {
+    const callbackUrl = `${github.url}/repos/octo/nameless/actions/runs/783/deployment_protection_rule`;
+    await send(delivery({ repository: "octo/nameless", callbackUrl, installation: null }));
+    expect(github.calls).toEqual([]);
   });
 });

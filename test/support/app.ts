@@ -10,6 +10,8 @@ export const ADMIN_TOKEN = "test-admin-token-0123456789";
 export interface TestApp {
   app: ReturnType<typeof createApp>;
   database: Database;
+  /** The app's logger, for parts built beside the app (the GitHub App's answers) to log where the tests read. */
+  logger: ReturnType<typeof createLogger>;
   /** Every log line the app wrote, parsed. */
   logs: Array<Record<string, unknown>>;
   /** Raw log text, for "no secret ever appears" checks. */
@@ -70,6 +72,7 @@ export async function createTestApp(
   return {
     app,
     database,
+    logger,
     get logs() {
       return chunks
         .join("")

@@ -5,7 +5,6 @@ import {
   type GitHubApp,
   GitHubError,
   callbackRepository,
-  installationFor,
   installationToken,
   reviewProtectionRule,
 } from "./github-client.ts";
@@ -38,7 +37,7 @@ export function githubApp(deps: Pick<AppDeps, "config">): GitHubApp | null {
  */
 export async function handleDeploymentProtectionRule(
   deps: Deps,
-  request: { serviceId: number; environment: string; sha?: string; deploymentCallbackUrl: string; installationId?: number },
+  request: { serviceId: number; environment: string; sha?: string; deploymentCallbackUrl: string; repository: string; installationId?: number },
 ): Promise<void> {
   try {
     const now = deps.clock();
@@ -50,6 +49,7 @@ export async function handleDeploymentProtectionRule(
         environment: request.environment,
         sha: request.sha?.toLowerCase() ?? null,
         callbackUrl: request.deploymentCallbackUrl,
+        repository: request.repository,
         installationId: request.installationId ?? null,
         nextAttemptAt: now,
         receivedAt: now,
@@ -125,6 +125,17 @@ async function evaluate(deps: Deps, row: RequestRow): Promise<ProtectionVerdict>
   }
 }
 
+/** Why a request's callback may not be answered, or null when it may. */
+function refuseCallback(app: GitHubApp, row: RequestRow): string | null {
+  const repository = callbackRepository(app, row.callbackUrl);
+  if (!repository) return "deployment_callback_url is not under SLUICE_GITHUB_API_URL";
+  if (!row.repository || row.repository.toLowerCase() !== repository.toLowerCase()) {
+    return `deployment_callback_url belongs to ${repository}, not the delivery's repository ${row.repository ?? "(none)"}`;
+  }
+  if (row.installationId === null) return "the delivery names no installation";
+  return null;
+}
+
 async function processRequest(deps: Deps, row: RequestRow): Promise<void> {
   const now = deps.clock();
   const log = { protection_request_id: row.id, environment: row.environment };
@@ -138,20 +149,23 @@ async function processRequest(deps: Deps, row: RequestRow): Promise<void> {
     await update(deps, row.id, { status: "failed", lastError: "the GitHub App is not configured" });
     return;
   }
-  const repository = callbackRepository(app, row.callbackUrl);
-  if (!repository) {
-    deps.logger.error({ msg: "deployment_callback_url is not under SLUICE_GITHUB_API_URL; not answering it", ...log });
-    await update(deps, row.id, { status: "failed", lastError: "deployment_callback_url is not under SLUICE_GITHUB_API_URL" });
+  const refusal = refuseCallback(app, row);
+  if (refusal) {
+    // A signed delivery may still be forged by whoever holds any GitHub integration's secret:
+    // it may only ever answer for the repository it names (SPEC 7 v2).
+    deps.logger.error({ msg: `refused a deployment protection rule: ${refusal}`, ...log, repository: row.repository });
+    await update(deps, row.id, { status: "failed", decidedAt: now, lastError: refusal });
     return;
   }
+  const installationId = row.installationId as number;
+  const repositoryName = (row.repository as string).split("/")[1] as string;
 
   const verdict = await evaluate(deps, row);
   // A pending verdict is reported once (GitHub shows it on the run), then re-evaluated quietly.
   const report = verdict.state !== "pending" || row.lastComment === null;
   try {
     if (report) {
-      const installationId = row.installationId ?? (await installationFor(app, repository, now));
-      const token = await installationToken(app, installationId, now);
+      const token = await installationToken(app, { installationId, repository: repositoryName, now });
       await reviewProtectionRule(token, row.callbackUrl, {
         environment_name: row.environment,
         ...(verdict.state === "pending" ? {} : { state: verdict.state }),

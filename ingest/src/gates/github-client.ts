@@ -76,20 +76,15 @@ async function call(url: string, init: { method: string; token: string; body?: u
   return text === "" ? null : JSON.parse(text);
 }
 
-/** The installation of the App on the repository a callback URL belongs to. */
-export async function installationFor(app: GitHubApp, repository: string, now: Date): Promise<number> {
-  const found = (await call(`${apiBase(app)}/repos/${repository}/installation`, {
-    method: "GET",
-    token: await appJwt(app, now),
-  })) as { id?: unknown };
-  if (typeof found?.id !== "number") throw new GitHubError("GitHub returned no installation id", null);
-  return found.id;
-}
-
-export async function installationToken(app: GitHubApp, installationId: number, now: Date): Promise<string> {
-  const created = (await call(`${apiBase(app)}/app/installations/${installationId}/access_tokens`, {
+/**
+ * An installation token limited to one repository of the installation: GitHub refuses to
+ * mint it (422) when the installation does not cover that repository.
+ */
+export async function installationToken(app: GitHubApp, input: { installationId: number; repository: string; now: Date }): Promise<string> {
+  const created = (await call(`${apiBase(app)}/app/installations/${input.installationId}/access_tokens`, {
     method: "POST",
-    token: await appJwt(app, now),
+    token: await appJwt(app, input.now),
+    body: { repositories: [input.repository] },
   })) as { token?: unknown };
   if (typeof created?.token !== "string") throw new GitHubError("GitHub returned no installation token", null);
   return created.token;
@@ -107,13 +102,29 @@ export async function reviewProtectionRule(
   await call(callbackUrl, { method: "POST", token, body });
 }
 
+const NAME = /^[A-Za-z0-9_.-]+$/;
+const CALLBACK_PATH = /^\/repos\/([^/]+)\/([^/]+)\/actions\/runs\/\d+\/deployment_protection_rule$/;
+
 /**
  * "owner/repo" of a callback URL under the configured API, or null when the URL points
  * elsewhere: the installation token is never sent to a host other than the configured API.
+ * The URL must be already canonical (no dot segments, encodings, credentials, query or
+ * fragment), so what is checked here is exactly the path that fetch will request.
  */
 export function callbackRepository(app: GitHubApp, callbackUrl: string): string | null {
-  const base = `${apiBase(app)}/repos/`;
-  if (!callbackUrl.startsWith(base)) return null;
-  const match = callbackUrl.slice(base.length).match(/^([^/?#]+\/[^/?#]+)\/actions\/runs\/\d+\/deployment_protection_rule$/);
-  return match?.[1] ?? null;
+  let url: URL;
+  let base: URL;
+  try {
+    url = new URL(callbackUrl);
+    base = new URL(apiBase(app));
+  } catch {
+    return null;
+  }
+  if (url.href !== callbackUrl || url.origin !== base.origin || url.username || url.password || url.search || url.hash) return null;
+  const basePath = base.pathname.replace(/\/+$/, "");
+  if (!url.pathname.startsWith(`${basePath}/repos/`)) return null;
+  const match = url.pathname.slice(basePath.length).match(CALLBACK_PATH);
+  const [owner, repo] = [match?.[1], match?.[2]];
+  if (!owner || !repo || !NAME.test(owner) || !NAME.test(repo) || /^\.+$/.test(owner) || /^\.+$/.test(repo)) return null;
+  return `${owner}/${repo}`;
 }
