@@ -29,6 +29,8 @@ import { teamsRouter } from "./routes/teams.ts";
 import { tokensRouter } from "./routes/tokens.ts";
 import { webhooksRouter } from "./webhooks/route.ts";
 
+/** SPEC 7 v2: the largest body /evaluate, /check and /rollback read. */
+export const GATE_BODY_BYTES = 64 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const tracer = trace.getTracer("sluice");
 
@@ -78,6 +80,17 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     });
   });
 
+  // Pipelines' gate questions are small; a body that is not is refused before anything reads
+  // it, so an unauthenticated caller cannot make Flagger's metadata.token lookup parse megabytes.
+  app.use(
+    "/api/v1/gates/:slug/:action{evaluate|check|rollback}",
+    limitBody({
+      maxSize: GATE_BODY_BYTES,
+      onError: () => {
+        throw new ApiError({ status: 413, code: "payload_too_large", message: `gate requests take at most ${GATE_BODY_BYTES} bytes` });
+      },
+    }),
+  );
   app.use(
     limitBody({
       maxSize: deps.config.maxBodyBytes,
