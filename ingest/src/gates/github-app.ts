@@ -1,6 +1,7 @@
 import { gateProtectionRequests, rows, timestamp } from "@sluice/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { AppDeps } from "../context.ts";
+import { safeErrorText } from "../safe-error.ts";
 import {
   type GitHubApp,
   GitHubError,
@@ -118,7 +119,7 @@ async function evaluate(deps: Deps, row: RequestRow): Promise<ProtectionVerdict>
     deps.logger.error({ msg: "deployment protection rule could not be evaluated", protection_request_id: row.id, err: error });
     return {
       state: "rejected",
-      comment: clip(`Sluice could not evaluate its gates because of an internal error (${(error as Error).message}); rejected to be safe. Re-run the job to try again.`),
+      comment: clip(`Sluice could not evaluate its gates because of an internal error (${safeErrorText(error)}); rejected to be safe. Re-run the job to try again.`),
       retryAfterSeconds: null,
       evaluationIds: [],
     };
@@ -179,7 +180,7 @@ async function processRequest(deps: Deps, row: RequestRow): Promise<void> {
     deps.logger.error({ msg: "could not answer GitHub", ...log, attempts, giving_up: giveUp, err: error });
     await update(deps, row.id, {
       attempts,
-      lastError: (error as Error).message,
+      lastError: safeErrorText(error),
       ...(giveUp
         ? { status: "failed" as const, decidedAt: now }
         : { nextAttemptAt: seconds(now, Math.min(600, 10 * 2 ** (attempts - 1))) }),
