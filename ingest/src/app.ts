@@ -26,6 +26,7 @@ import { metricsRouter } from "./routes/metrics.ts";
 import { reportsRouter } from "./routes/reports.ts";
 import { servicesRouter } from "./routes/services.ts";
 import { teamsRouter } from "./routes/teams.ts";
+import { sessionsRouter } from "./routes/sessions.ts";
 import { tokensRouter } from "./routes/tokens.ts";
 import { webhooksRouter } from "./webhooks/route.ts";
 
@@ -36,7 +37,7 @@ const tracer = trace.getTracer("sluice");
 
 /** Builds the whole HTTP app; opens no port and keeps no globals, so tests call app.request(). */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
-  const authenticate = createAuthenticator({ database: deps.database, adminToken: deps.config.adminToken });
+  const authenticate = createAuthenticator({ database: deps.database, adminToken: deps.config.adminToken, clock: deps.clock });
   const telemetry = deps.telemetry ?? createTelemetry();
   const requestDeps = {
     ...deps,
@@ -114,6 +115,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route("/", healthRouter);
   app.route("/", metricsEndpointRouter);
   app.route("/api/v1", tokensRouter);
+  app.route("/api/v1", sessionsRouter);
   app.route("/api/v1", teamsRouter);
   app.route("/api/v1", servicesRouter);
   app.route("/api/v1", integrationsRouter);

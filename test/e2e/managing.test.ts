@@ -169,11 +169,41 @@ describe.skipIf(!chromiumPath)("managing Sluice from the dashboard in Chromium",
     }
   });
 
-  test("sign-out ends the session", async () => {
+  test("hostile form and query values answer a page or a safe redirect, never a 500", async () => {
+    const cookie = (await d.context.cookies()).find((c) => c.name === "sluice_session");
+    const headers = { cookie: `sluice_session=${cookie?.value}`, origin: d.sluice.url };
+    for (const next of ["/%09/evil.example/", "/%0a/evil.example/", "/%5cevil.example/", "//evil.example/"]) {
+      const response = await fetch(`${d.sluice.url}/signin?next=${next}`, { headers, redirect: "manual" });
+      expect(response.status, next).toBe(303);
+      expect(response.headers.get("location"), next).toBe("/");
+    }
+    const form = new URLSearchParams({ service: "checkout", reason: "hostile", hours: "1e20" });
+    const override = await fetch(`${d.sluice.url}/gates/release-safety?/override`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/x-www-form-urlencoded", accept: "application/json", "x-sveltekit-action": "true" },
+      body: form,
+    });
+    expect(override.status).toBe(200);
+    expect(JSON.stringify(await override.json())).toContain("hours, from 1 to 720");
+    const overrides = await d.api.get<ListPage<{ reason: string }>>("/api/v1/gates/release-safety/overrides");
+    expect(overrides.items.map((o) => o.reason)).not.toContain("hostile");
+  });
+
+  test("the cookie holds a session, not the token, and sign-out ends it in the API", async () => {
+    const cookie = (await d.context.cookies()).find((c) => c.name === "sluice_session");
+    const stored = JSON.parse(Buffer.from(String(cookie?.value), "base64url").toString("utf8")) as { t: string };
+    expect(stored.t).toMatch(/^sls_/);
+    expect(cookie?.value).not.toContain(d.sluice.adminToken);
+    expect(Buffer.from(String(cookie?.value), "base64url").toString("utf8")).not.toContain(d.sluice.adminToken);
+    const asSession = () => fetch(`${d.sluice.url}/api/v1/services`, { headers: { authorization: `Bearer ${stored.t}` } });
+    expect((await asSession()).status).toBe(200);
+
     await d.page.getByRole("button", { name: "Sign out" }).click();
     await d.page.waitForURL(/\/signin\?signed_out=1$/);
     expect((await d.context.cookies()).find((c) => c.name === "sluice_session")).toBeUndefined();
     await d.page.goto(`${d.sluice.url}/`);
     expect(new URL(d.page.url()).pathname).toBe("/signin");
+    // A copy of the cookie taken before signing out is worth nothing now.
+    expect((await asSession()).status).toBe(401);
   });
 });

@@ -262,6 +262,14 @@ export interface CreatedToken extends Token {
   token: string;
 }
 
+/** A dashboard session: its secret stands for the token it was started with. */
+export interface CreatedSession {
+  session: string;
+  expires_at: string;
+  name: string;
+  scopes: Scope[];
+}
+
 export type GateMode = "enforce" | "dry_run";
 export type Decision = "pass" | "warn" | "fail" | "pending";
 export const RULE_TYPES = [

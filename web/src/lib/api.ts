@@ -5,6 +5,7 @@
 import type {
   Breakdown,
   CreatedIntegration,
+  CreatedSession,
   CreatedToken,
   CreateIntegration,
   CreateOverride,
@@ -209,6 +210,10 @@ export function createApiClient(options: ApiClientOptions) {
     createToken: (body: { name: string; scopes: Scope[]; team?: string | undefined }) =>
       call<CreatedToken>("POST", "/api/v1/tokens", body),
     revokeToken: (id: number) => call<void>("DELETE", `/api/v1/tokens/${id}`),
+    /** With the client's token: a session for the dashboard's cookie. */
+    startSession: () => call<CreatedSession>("POST", "/api/v1/sessions"),
+    /** With the client's session: ends it (sign-out). */
+    endSession: () => call<void>("DELETE", "/api/v1/sessions/current"),
 
     reportPath: (query: ReportQuery) => `/api/v1/reports/dora${queryString(query)}`,
   };

@@ -4,12 +4,7 @@ import { apiBaseUrl } from "#lib/server/api-base.ts";
 import { clearSession, setSession } from "#lib/server/session.ts";
 import type { Actions, PageServerLoad } from "./$types";
 import { refused } from "#lib/server/refused.ts";
-
-/** Only paths of this site: never an open redirect to another origin. */
-function safeNext(value: string | null): string {
-  if (!value?.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return "/";
-  return value;
-}
+import { safeNext } from "#lib/server/safe-next.ts";
 
 export const load: PageServerLoad = ({ locals, url, cookies }) => {
   const expired = url.searchParams.has("expired");
@@ -52,7 +47,14 @@ export const actions: Actions = {
       const mine = listed?.items.find((t) => t.revoked_at === null && token.startsWith(t.prefix));
       if (mine) name = mine.name;
     }
-    setSession(cookies, { token, scopes, name }, url);
+    let session: string;
+    try {
+      session = (await client.startSession()).session;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return refused({ error: `Sluice could not start a session: ${message}` });
+    }
+    setSession(cookies, { token: session, scopes, name }, url);
     redirect(303, next);
   },
 };

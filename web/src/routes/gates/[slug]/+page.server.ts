@@ -3,6 +3,7 @@ import { ApiError, settle } from "#lib/api.ts";
 import { canEdit } from "#lib/server/session.ts";
 import type { Actions, PageServerLoad } from "./$types";
 import { refused } from "#lib/server/refused.ts";
+import { OVERRIDE_HOURS, overrideExpiry } from "#lib/override-expiry.ts";
 
 export const load: PageServerLoad = async ({ locals, params, url }) => {
   const api = locals.api;
@@ -50,12 +51,16 @@ export const actions: Actions = {
   },
   override: async ({ locals, params, request }) => {
     const form = await request.formData();
-    const hours = Number(form.get("hours") ?? 0);
+    const expiresAt = overrideExpiry(form.get("hours"), new Date());
+    if (expiresAt === null) {
+      const message = `Give the override's length in hours, from ${OVERRIDE_HOURS.min} to ${OVERRIDE_HOURS.max}.`;
+      return refused({ action: "override", message, errors: { expires_at: message } });
+    }
     const body = {
       service: String(form.get("service") ?? "").trim(),
       ...(String(form.get("sha") ?? "").trim() ? { sha: String(form.get("sha")).trim() } : {}),
       reason: String(form.get("reason") ?? "").trim(),
-      expires_at: new Date(Date.now() + (Number.isFinite(hours) ? hours : 0) * 3_600_000).toISOString(),
+      expires_at: expiresAt,
     };
     try {
       await locals.api.createOverride(params.slug, body);
