@@ -9,6 +9,7 @@ import { type DoraObservation, changeFailureRate, deploymentFrequency, leadTime,
 import { freeze } from "./rules/freeze.ts";
 import { type OpenIncident, openIncidents } from "./rules/incidents.ts";
 import { prometheus, queryPrometheus } from "./rules/prometheus.ts";
+import { redactRules } from "./rules/prometheus-headers.ts";
 import { soak } from "./rules/soak.ts";
 
 export type GateRow = typeof gates.$inferSelect;
@@ -45,7 +46,7 @@ const DAY_MS = 86_400_000;
 
 /** Loads what each rule needs and judges it; shared loads (metrics per window, open incidents) run once. */
 export async function evaluateRules(
-  deps: Pick<AppDeps, "logger">,
+  deps: Pick<AppDeps, "logger" | "config">,
   db: Executor,
   target: GateTarget,
   now: Date,
@@ -84,7 +85,7 @@ export async function evaluateRules(
       case "freeze":
         return freeze(rule, now);
       case "prometheus":
-        return prometheus(rule, await queryPrometheus(rule));
+        return prometheus(rule, await queryPrometheus(rule, { allow: deps.config.prometheusAllow }));
     }
   };
 
@@ -111,7 +112,7 @@ export async function evaluateRules(
  * evaluation with its inputs and caller, so every answer Sluice gave can be audited.
  */
 export async function evaluateGate(
-  deps: Pick<AppDeps, "database" | "logger" | "clock" | "telemetry">,
+  deps: Pick<AppDeps, "database" | "logger" | "clock" | "telemetry" | "config">,
   input: { target: GateTarget; caller: Caller; inputs: Record<string, unknown> },
 ): Promise<EvaluationView> {
   const { db } = deps.database;
@@ -146,7 +147,8 @@ export async function evaluateGate(
         environment: target.environment,
         sha: target.sha,
         // The gate as it was, so a later edit does not rewrite what this answer was based on.
-        gate: { mode: target.gate.mode, applies_to: target.gate.appliesTo, rules: target.gate.rules },
+        // Header values are secrets (SPEC 7 v2): the audit trail records that there were some, not what.
+        gate: { mode: target.gate.mode, applies_to: target.gate.appliesTo, rules: redactRules(target.gate.rules) },
         ...(override ? { judged_decision: judged.decision } : {}),
       },
       overrideId: override?.id ?? null,

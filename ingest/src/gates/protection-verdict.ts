@@ -46,7 +46,7 @@ export function clip(comment: string): string {
  * otherwise approved (also when no gate applies: Sluice has nothing against it).
  */
 export async function protectionVerdict(
-  deps: Pick<AppDeps, "database" | "logger" | "clock" | "telemetry">,
+  deps: Pick<AppDeps, "database" | "logger" | "clock" | "telemetry" | "config">,
   input: { requestId: number; serviceId: number; environment: string; sha: string | null },
 ): Promise<ProtectionVerdict> {
   const { db } = deps.database;

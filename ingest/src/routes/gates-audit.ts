@@ -9,7 +9,8 @@ import { createRouter } from "../router.ts";
 import { errorResponses, isoDateTime, json, jsonBody, listQuery, page, sha, slug } from "../schemas.ts";
 import { inIds, timeRange, visibleServiceIds } from "./filters.ts";
 import { RuleResultSchema } from "./gates-evaluate.ts";
-import { gateBySlug, gateSlugParam } from "./gates.ts";
+import { redactInputs } from "../gates/rules/prometheus-headers.ts";
+import { gateBySlug, gateSlugParam, visibleGate } from "./gates.ts";
 import { visibleService } from "./services.ts";
 
 const CreateOverride = z
@@ -203,7 +204,7 @@ gatesAuditRouter.openapi(
   async (c) => {
     const query = c.req.valid("query");
     const { db } = c.var.deps.database;
-    const gate = await gateBySlug(db, c.req.valid("param").slug);
+    const gate = await visibleGate(db, c.var.principal, c.req.valid("param").slug);
     const { from, to } = timeRange(query);
     const after = decodeCursor(query.cursor);
     const serviceIds = await visibleServiceIds(db, c.var.principal, { service: query.service });
@@ -240,7 +241,8 @@ gatesAuditRouter.openapi(
           override_id: row.overrideId,
           caller: row.caller,
           caller_token_id: row.callerTokenId,
-          inputs: row.inputs,
+          // Evaluations stored before header values were redacted at write time hold them in their snapshot.
+          inputs: redactInputs(row.inputs),
           evaluated_at: row.evaluatedAt.toISOString(),
         })),
         next_cursor: result.next_cursor,

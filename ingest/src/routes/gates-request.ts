@@ -9,7 +9,7 @@ import { badRequest, forbidden, rateLimited, unauthorized } from "../errors.ts";
 import { appliesTo, defaultEnvironment } from "../gates/applies.ts";
 import { type EvaluationView, type GateRow, evaluateGate } from "../gates/evaluate.ts";
 import { sha as shaSchema } from "../schemas.ts";
-import { gateBySlug } from "./gates.ts";
+import { visibleGate } from "./gates.ts";
 import { visibleService } from "./services.ts";
 
 /** Who is asked about, as a pipeline names it. */
@@ -133,7 +133,7 @@ export async function resolveTarget(c: Context<AppEnv>, slug: string, question: 
   const { db } = c.var.deps.database;
   // Looked up together; an unknown gate is reported before an unknown service.
   const [gateFound, serviceFound] = await Promise.allSettled([
-    gateBySlug(db, slug),
+    visibleGate(db, c.var.principal, slug),
     visibleService(db, c.var.principal, question.service),
   ]);
   if (gateFound.status === "rejected") throw gateFound.reason;

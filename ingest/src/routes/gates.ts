@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type Executor, gates } from "@sluice/db";
-import { asc, eq, gt } from "drizzle-orm";
-import { requireScope } from "../auth.ts";
-import { conflict, notFound } from "../errors.ts";
+import { type Executor, gates, services, teams } from "@sluice/db";
+import { type SQL, and, asc, eq, gt, sql } from "drizzle-orm";
+import { type Principal, requireScope } from "../auth.ts";
+import { badRequest, conflict, notFound } from "../errors.ts";
 import type { GateRow } from "../gates/evaluate.ts";
 import { AppliesTo, GATE_MODES, GatePatch, GateSpec, Rule } from "../gates/rule-schemas.ts";
+import { redactRules, restoreRedacted } from "../gates/rules/prometheus-headers.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
 import { errorResponses, isoDateTime, json, jsonBody, listQuery, page } from "../schemas.ts";
@@ -25,13 +26,14 @@ export const Gate = z
 
 export type GateView = z.infer<typeof Gate>;
 
+/** A gate as the API shows it: header values of prometheus rules are secrets and never leave (SPEC 7 v2). */
 export const toGate = (row: GateRow): GateView => ({
   id: row.id,
   slug: row.slug,
   name: row.name,
   applies_to: row.appliesTo as GateView["applies_to"],
   mode: row.mode,
-  rules: row.rules as GateView["rules"],
+  rules: redactRules(row.rules) as GateView["rules"],
   created_at: row.createdAt.toISOString(),
   updated_at: row.updatedAt.toISOString(),
 });
@@ -40,6 +42,39 @@ export async function gateBySlug(db: Executor, slug: string): Promise<GateRow> {
   const [row] = await db.select().from(gates).where(eq(gates.slug, slug));
   if (!row) throw notFound(`gate "${slug}"`);
   return row;
+}
+
+/**
+ * The gates a token may see (SPEC 7 v2): a team-limited token sees those that apply to one of
+ * its team's services, by team or by service, and those that apply to every service. The
+ * same test as appliesTo() (gates/applies.ts), over all of the team's services at once.
+ */
+export function visibleGates(principal: Principal): SQL | undefined {
+  if (principal.teamId === null) return undefined;
+  const listedTeams = sql`coalesce(${gates.appliesTo} -> 'teams', '[]'::jsonb)`;
+  const listedServices = sql`coalesce(${gates.appliesTo} -> 'services', '[]'::jsonb)`;
+  return sql`(
+    (jsonb_array_length(${listedTeams}) = 0 and jsonb_array_length(${listedServices}) = 0)
+    or exists (select 1 from ${teams} where ${teams.id} = ${principal.teamId} and ${listedTeams} @> jsonb_build_array(${teams.slug}))
+    or exists (select 1 from ${services} where ${services.teamId} = ${principal.teamId} and ${listedServices} @> jsonb_build_array(${services.slug}))
+  )`;
+}
+
+/** A gate the caller may see; another team's gate is not found rather than forbidden, so its name leaks nothing. */
+export async function visibleGate(db: Executor, principal: Principal, slug: string): Promise<GateRow> {
+  const [row] = await db
+    .select()
+    .from(gates)
+    .where(and(eq(gates.slug, slug), visibleGates(principal)));
+  if (!row) throw notFound(`gate "${slug}"`);
+  return row;
+}
+
+/** Rules to store: "[redacted]" header values become the stored ones, or a 400 naming the header. */
+function withStoredSecrets(rules: Rule[], stored: readonly unknown[]): Rule[] {
+  const restored = restoreRedacted(rules, stored);
+  if (restored.problems.length > 0) throw badRequest("invalid body", restored.problems);
+  return restored.rules;
 }
 
 export const gateSlugParam = z.object({ slug: z.string().max(100).openapi({ example: "production-safety" }) });
@@ -59,6 +94,7 @@ gatesRouter.openapi(
   async (c) => {
     const input = c.req.valid("json");
     const now = c.var.deps.clock();
+    const rules = withStoredSecrets(input.rules, []);
     try {
       const [row] = await c.var.deps.database.db
         .insert(gates)
@@ -67,7 +103,7 @@ gatesRouter.openapi(
           name: input.name ?? input.slug,
           appliesTo: input.applies_to,
           mode: input.mode,
-          rules: input.rules,
+          rules,
           createdAt: now,
           updatedAt: now,
         })
@@ -97,7 +133,7 @@ gatesRouter.openapi(
     const fetched = await c.var.deps.database.db
       .select()
       .from(gates)
-      .where(after === undefined ? undefined : gt(gates.id, after))
+      .where(and(after === undefined ? undefined : gt(gates.id, after), visibleGates(c.var.principal)))
       .orderBy(asc(gates.id))
       .limit(limit + 1);
     const result = toPage(fetched, limit, (row) => row.id);
@@ -116,7 +152,7 @@ gatesRouter.openapi(
     responses: { 200: json(Gate, "the gate"), ...errorResponses(401, 403, 404) },
   }),
   async (c) => {
-    const row = await gateBySlug(c.var.deps.database.db, c.req.valid("param").slug);
+    const row = await visibleGate(c.var.deps.database.db, c.var.principal, c.req.valid("param").slug);
     return c.json(toGate(row), 200);
   },
 );
@@ -134,13 +170,16 @@ gatesRouter.openapi(
   async (c) => {
     const input = c.req.valid("json");
     const { slug } = c.req.valid("param");
-    const [row] = await c.var.deps.database.db
+    const { db } = c.var.deps.database;
+    // Rules replace the stored ones whole; secrets sent back as "[redacted]" are kept from them.
+    const rules = input.rules && withStoredSecrets(input.rules, (await gateBySlug(db, slug)).rules);
+    const [row] = await db
       .update(gates)
       .set({
         name: input.name,
         appliesTo: input.applies_to,
         mode: input.mode,
-        rules: input.rules,
+        rules,
         updatedAt: c.var.deps.clock(),
       })
       .where(eq(gates.slug, slug))

@@ -17,7 +17,34 @@ export interface FieldSpec {
   /** Pre-filled for a new rule (the API's documented default). */
   initial?: string;
   hint?: string;
+  /** For a field whose API value is not text: how the form's text becomes it, and back. */
+  codec?: { toApi: (raw: string) => unknown; fromApi: (value: unknown) => string };
 }
+
+/**
+ * Request headers as "Name: value" lines. Stored values come back as "[redacted]" (they are
+ * secrets, SPEC 7 v2) and the API keeps the stored value for a header sent back that way,
+ * so editing another field of the rule neither shows nor loses them.
+ */
+const headerLines: FieldSpec["codec"] = {
+  toApi: (raw) =>
+    Object.fromEntries(
+      raw
+        .split("\n")
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .map((line) => {
+          const colon = line.indexOf(":");
+          return colon < 0 ? [line, ""] : [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
+        }),
+    ),
+  fromApi: (value) =>
+    value && typeof value === "object"
+      ? Object.entries(value as Record<string, unknown>)
+          .map(([name, v]) => `${name}: ${String(v)}`)
+          .join("\n")
+      : "",
+};
 
 export const RULE_LABEL: Record<RuleType, string> = {
   change_failure_rate: "Change failure rate at most",
@@ -92,6 +119,13 @@ export const RULE_FIELDS: Record<RuleType, FieldSpec[]> = {
     { name: "query", label: "PromQL query", kind: "textarea", required: true, hint: "Must return one number, e.g. an error ratio." },
     { name: "max", label: "Highest acceptable value", kind: "number", hint: "Give max, min or both." },
     { name: "min", label: "Lowest acceptable value", kind: "number" },
+    {
+      name: "headers",
+      label: "Request headers",
+      kind: "textarea",
+      codec: headerLines,
+      hint: "Optional, one per line, e.g. Authorization: Bearer <token>. Saved values show as [redacted]; leave them so to keep them.",
+    },
   ],
 };
 
@@ -167,6 +201,7 @@ function durationToSeconds(value: string): number | string {
 }
 
 function fieldToApi(field: FieldSpec, raw: string): unknown {
+  if (field.codec) return field.codec.toApi(raw);
   switch (field.kind) {
     case "percent": {
       const n = numberOrText(raw);
@@ -228,6 +263,7 @@ export function draftToGate(draft: GateDraft): Gate {
 
 function fieldFromApi(field: FieldSpec, value: unknown): string {
   if (value === undefined || value === null) return "";
+  if (field.codec) return field.codec.fromApi(value);
   switch (field.kind) {
     case "percent":
       return typeof value === "number" ? String(Math.round(value * 100 * 100) / 100) : String(value);
