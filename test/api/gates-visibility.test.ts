@@ -70,7 +70,8 @@ describe("gates as a team-limited pipeline asks them", () => {
       const hidden = await t.request(`/api/v1/gates/search-team/${action}`, { method: "POST", token: pipeline, json: { service: "checkout" } });
       expect(hidden.status, action).toBe(404);
       const unknown = await t.request(`/api/v1/gates/no-such-gate/${action}`, { method: "POST", token: pipeline, json: { service: "checkout" } });
-      expect(await hidden.json()).toEqual({ error: { ...(await unknown.json()).error, message: 'gate "search-team" not found' } });
+      const unknownError = ((await unknown.json()) as { error: Record<string, unknown> }).error;
+      expect(await hidden.json()).toEqual({ error: { ...unknownError, message: 'gate "search-team" not found' } });
     }
     const own = await t.request("/api/v1/gates/by-payments-team/evaluate", { method: "POST", token: pipeline, json: { service: "checkout" } });
     expect(own.status).toBe(200);

@@ -1,4 +1,3 @@
-import type { Readable } from "node:stream";
 import type { Benchmark, Metrics } from "@sluice/db";
 import PDFDocument from "pdfkit";
 import { barChart, lineChart } from "./charts.ts";
@@ -117,40 +116,51 @@ function groupPage(doc: Doc, section: Section, groupBy: "team" | "service") {
   );
 }
 
-/**
- * The leadership report (SPEC 8): a summary page for the organisation with the change against
- * the previous period, then one page per group with its keys, levels and trend charts, drawn
- * as vector graphics. Pages are written as the groups are computed: the document streams.
- */
-export function reportPdf(options: {
+export interface ReportHeader {
   from: Date;
   to: Date;
   benchmark: Benchmark;
   groupBy: "team" | "service";
   organisation: Metrics;
   previous: Metrics;
-  sections: AsyncIterable<Section>;
-  onError: (error: unknown) => void;
-}): Readable {
+}
+
+export interface ReportDrawing {
+  /** Draws the section's page. */
+  addSection(section: Section): void;
+  /** Ends the document; `failed` adds a page saying the report is incomplete. */
+  end(options: { failed: boolean }): void;
+}
+
+/**
+ * The leadership report (SPEC 8): a summary page for the organisation with the change against
+ * the previous period, then one page per group with its keys, levels and trend charts, drawn
+ * as vector graphics. Pages are drawn as sections are added and their bytes handed to
+ * `output.write` as the document produces them: the document streams. Drawing runs in the
+ * report worker (pdf-worker.ts), off the request thread: hundreds of pages take seconds.
+ */
+export function drawReport(header: ReportHeader, output: { write(bytes: Uint8Array): void; done(): void }): ReportDrawing {
   const doc = new PDFDocument({ size: "A4", margin: MARGIN, info: { Title: "DORA report", Creator: "Sluice" } });
-  const days = Math.round((options.to.getTime() - options.from.getTime()) / 86_400_000);
+  doc.on("data", (chunk: Uint8Array) => output.write(chunk));
+  doc.on("end", () => output.done());
+  const days = Math.round((header.to.getTime() - header.from.getTime()) / 86_400_000);
   doc.font("Helvetica-Bold").fontSize(22).text("DORA report", MARGIN, MARGIN);
   doc
     .font("Helvetica")
     .fontSize(10)
     .text(
-      `${options.from.toISOString().slice(0, 10)} to ${options.to.toISOString().slice(0, 10)} (${days} days), by ${options.groupBy}, benchmark ${options.benchmark}`,
+      `${header.from.toISOString().slice(0, 10)} to ${header.to.toISOString().slice(0, 10)} (${days} days), by ${header.groupBy}, benchmark ${header.benchmark}`,
       MARGIN,
       MARGIN + 30,
     );
-  doc.font("Helvetica-Bold").fontSize(12).text(`Organisation level: ${formatLevel(options.organisation.level)}`, MARGIN, MARGIN + 56);
-  const end = table(doc, MARGIN + 84, keyRows(options.organisation, options.previous), true);
+  doc.font("Helvetica-Bold").fontSize(12).text(`Organisation level: ${formatLevel(header.organisation.level)}`, MARGIN, MARGIN + 56);
+  const end = table(doc, MARGIN + 84, keyRows(header.organisation, header.previous), true);
   doc
     .font("Helvetica")
     .fontSize(8)
     .fillColor("#333333")
     .text(
-      `The previous period is the ${days} days before this one. Levels are elite, high, medium and low against the DORA ${options.benchmark} ` +
+      `The previous period is the ${days} days before this one. Levels are elite, high, medium and low against the DORA ${header.benchmark} ` +
         "benchmark; the overall level is the lowest level among the metrics that have data. Every definition, with worked examples, " +
         "is in docs/metrics.md. Each following page covers one group.",
       MARGIN,
@@ -158,18 +168,14 @@ export function reportPdf(options: {
       { width: WIDTH },
     );
 
-  void (async () => {
-    try {
-      for await (const section of options.sections) {
-        doc.addPage();
-        groupPage(doc, section, options.groupBy);
-      }
-    } catch (error) {
-      options.onError(error);
-      doc.addPage().font("Helvetica").fontSize(10).text("The report could not be completed; see Sluice's logs.", MARGIN, MARGIN);
-    } finally {
+  return {
+    addSection(section) {
+      doc.addPage();
+      groupPage(doc, section, header.groupBy);
+    },
+    end({ failed }) {
+      if (failed) doc.addPage().font("Helvetica").fontSize(10).text("The report could not be completed; see Sluice's logs.", MARGIN, MARGIN);
       doc.end();
-    }
-  })();
-  return doc;
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { setImmediate as turn } from "node:timers/promises";
 import { type Benchmark, type Executor, type Metrics, computeBreakdown, computeTimeseries } from "@sluice/db";
 
 export interface ReportGroup {
@@ -18,7 +19,9 @@ const HALF_YEAR_DAYS = 182;
 
 /**
  * A report's groups, computed a chunk at a time so that a report of hundreds of services is
- * written out as it is computed instead of being held whole in memory (issue 7).
+ * written out as it is computed instead of being held whole in memory (issue 7). After every
+ * statement the event loop gets a turn: on PGlite a statement runs on this thread and its
+ * promise settles at once, so without one a whole report would run as one unbroken task.
  */
 export async function* reportSections(options: {
   db: Executor;
@@ -34,10 +37,12 @@ export async function* reportSections(options: {
   for (let i = 0; i < options.groups.length; i += CHUNK) {
     const chunk = options.groups.slice(i, i + CHUNK);
     const metrics = await computeBreakdown(db, { from, to, environment, benchmark, groups: chunk.map((g) => g.serviceIds) });
+    await turn();
     for (const [j, group] of chunk.entries()) {
       const series = options.withSeries
         ? (await computeTimeseries(db, { from, to, environment, benchmark, serviceIds: group.serviceIds, interval })).buckets
         : undefined;
+      if (series) await turn();
       yield { group, metrics: metrics[j] as Metrics, ...(series ? { series } : {}) };
     }
   }

@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
+  type AutoCreator,
   type ChangeRow,
+  ServiceQuotaExceededError,
   changes,
   ensureRepository,
   inTransaction,
@@ -13,7 +15,7 @@ import {
 import { and, desc, eq, gte, inArray, lt } from "drizzle-orm";
 import type { Principal } from "../auth.ts";
 import { requireScope } from "../auth.ts";
-import { forbidden } from "../errors.ts";
+import { ApiError, forbidden } from "../errors.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
 import { errorResponses, isoDateTime, isoOrNull, json, jsonBody, listQuery, page, repositoryName, sha } from "../schemas.ts";
@@ -116,6 +118,26 @@ async function assertRepositoryAccess(db: Parameters<typeof ensureRepository>[0]
   if (owned.length === 0) throw forbidden("this repository belongs to another team's services");
 }
 
+/**
+ * Who creates a service for a repository nobody claims: the token, in its team, up to the
+ * quota; admin tokens are not limited (docs/operations.md "Auto-created services").
+ */
+function tokenCreator(principal: Principal, quota: number): AutoCreator | null {
+  if (principal.tokenId === null || principal.scopes.includes("admin")) return null;
+  return { key: `token:${principal.tokenId}`, quota, teamId: principal.teamId };
+}
+
+function serviceQuotaExceeded(error: ServiceQuotaExceededError): ApiError {
+  return new ApiError({
+    status: 403,
+    code: "service_quota_exceeded",
+    message:
+      `this token has already created ${error.quota} services for repositories nobody claimed, its quota ` +
+      "(SLUICE_AUTO_SERVICE_QUOTA); ask an admin to create the service or map the repository to one",
+    details: { quota: error.quota, setting: "SLUICE_AUTO_SERVICE_QUOTA" },
+  });
+}
+
 const iso2date = (value: string | undefined) => (value ? new Date(value) : undefined);
 
 export const changesRouter = createRouter();
@@ -138,8 +160,9 @@ changesRouter.openapi(
     const input = c.req.valid("json");
     const { db } = c.var.deps.database;
     const principal = c.var.principal;
-    const { change, created } = await inTransaction(db, async (tx) => {
-      const serviceIds = await servicesForRepository(tx, { name: input.repository, teamId: principal.teamId });
+    const creator = tokenCreator(principal, c.var.deps.config.autoServiceQuota);
+    const write = inTransaction(db, async (tx) => {
+      const serviceIds = await servicesForRepository(tx, { name: input.repository, creator });
       await assertRepositoryAccess(tx, principal, serviceIds);
       const repositoryId = await ensureRepository(tx, { name: input.repository });
       const pr = input.pull_request;
@@ -161,6 +184,9 @@ changesRouter.openapi(
           url: pr.url,
         },
       });
+    });
+    const { change, created } = await write.catch((error: unknown) => {
+      throw error instanceof ServiceQuotaExceededError ? serviceQuotaExceeded(error) : error;
     });
     c.var.deps.telemetry.eventsIngested("change");
     c.var.deps.derivation?.queued();

@@ -117,7 +117,7 @@ deliveriesRouter.openapi(
   }),
   async (c) => {
     const { deps } = c.var;
-    const report = await reprocessDeliveries({ database: deps.database, now: deps.clock(), logger: deps.logger });
+    const report = await reprocessDeliveries({ database: deps.database, now: deps.clock(), logger: deps.logger, autoServiceQuota: deps.config.autoServiceQuota });
     return c.json(report, 200);
   },
 );

@@ -1,10 +1,11 @@
 import { Readable } from "node:stream";
+import { setImmediate as turn } from "node:timers/promises";
 import { createRoute, z } from "@hono/zod-openapi";
 import { computeMetrics } from "@sluice/db";
 import { stringify } from "csv-stringify";
 import { requireScope } from "../auth.ts";
 import { ApiError } from "../errors.ts";
-import { reportPdf } from "../reports/pdf.ts";
+import { renderReportPdf } from "../reports/pdf-render.ts";
 import { CSV_COLUMNS, csvRow } from "../reports/rows.ts";
 import { reportSections } from "../reports/sections.ts";
 import { createRouter } from "../router.ts";
@@ -117,15 +118,12 @@ reportsRouter.openapi(
       computeMetrics(db, { ...base, serviceIds, from, to }),
       computeMetrics(db, { ...base, serviceIds, from: previousFrom, to: from }),
     ]);
+    // A turn for other requests between statements (on PGlite they run on this thread; reportSections does the same).
+    await turn();
 
     if (format === "pdf") {
-      const pdf = reportPdf({
-        from,
-        to,
-        benchmark: query.benchmark,
-        groupBy: query.group_by,
-        organisation,
-        previous,
+      const pdf = renderReportPdf({
+        header: { from, to, benchmark: query.benchmark, groupBy: query.group_by, organisation, previous },
         sections: sections(true),
         onError: (error) => c.var.deps.logger.error({ msg: "report failed", request_id: c.var.requestId, err: error }),
       });

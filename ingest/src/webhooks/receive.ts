@@ -1,6 +1,7 @@
+import { safeErrorText } from "../safe-error.ts";
 import { trace } from "@opentelemetry/api";
 import { type Collector, CollectorError, type CollectorInput, type MapResult, getCollector } from "@sluice/collectors";
-import { type Database, deliveries, inTransaction, type integrations, rows } from "@sluice/db";
+import { type AutoCreator, type Database, ServiceQuotaExceededError, deliveries, inTransaction, type integrations, rows } from "@sluice/db";
 import { eq, sql } from "drizzle-orm";
 import type { Logger } from "../logger.ts";
 import { type EventOutcome, type PendingGateRequest, applyEvents } from "./apply.ts";
@@ -51,7 +52,9 @@ const mappingError = (error: unknown) =>
  * events. A push of new commits to a known repository is stored with them in one statement
  * (store-changes.ts); a delivery that maps to nothing or cannot be mapped is stored with its
  * final status; everything else is stored first and then processed (processDelivery), so
- * a failure to apply is recorded on the stored delivery. Null: a duplicate.
+ * a failure to apply is recorded on the stored delivery. Null: a duplicate. Services created
+ * for repositories or names nobody claims are the integration's, up to autoServiceQuota
+ * (SLUICE_AUTO_SERVICE_QUOTA): a delivery that would create one more is stored as failed.
  */
 export async function receiveDelivery(options: {
   database: Database;
@@ -62,6 +65,8 @@ export async function receiveDelivery(options: {
   deliveryId: string;
   now: Date;
   logger: Logger;
+  /** config.autoServiceQuota: services this integration may create by naming unknown ones. */
+  autoServiceQuota: number;
 }): Promise<ProcessResult | null> {
   const { database, collector, input, mapping, now } = options;
   const delivery = {
@@ -93,7 +98,8 @@ export async function receiveDelivery(options: {
   }
   const rowId = await storeDelivery(database, delivery);
   if (rowId === null) return null;
-  return processDelivery({ database, source: collector.source, mapped, deliveryRowId: rowId, now, logger: options.logger });
+  const creator = { key: `integration:${options.integrationId}`, quota: options.autoServiceQuota };
+  return processDelivery({ database, source: collector.source, mapped, deliveryRowId: rowId, now, logger: options.logger, creator });
 }
 
 /**
@@ -108,11 +114,12 @@ async function processDelivery(options: {
   deliveryRowId: number;
   now: Date;
   logger: Logger;
+  creator: AutoCreator;
 }): Promise<ProcessResult> {
   const { database, mapped, deliveryRowId, now } = options;
   try {
     return await inTransaction(database.db, async (tx) => {
-      const applied = await applyEvents(tx, mapped.events, { source: options.source, now });
+      const applied = await applyEvents(tx, mapped.events, { source: options.source, now, creator: options.creator });
       await tx
         .update(deliveries)
         .set({ status: "processed", error: null, event: mapped.event, events: mapped.events, processedAt: now })
@@ -120,7 +127,12 @@ async function processDelivery(options: {
       return { status: "processed" as const, events: applied.outcomes, gateRequests: applied.gateRequests };
     });
   } catch (error) {
-    options.logger.error({ msg: "delivery processing failed", delivery: deliveryRowId, err: error });
+    // Over the quota is the sender's (or the configuration's) doing, not Sluice's failure.
+    if (error instanceof ServiceQuotaExceededError) {
+      options.logger.warn({ msg: "delivery refused: service quota exceeded", delivery: deliveryRowId, creator: error.creator, quota: error.quota });
+    } else {
+      options.logger.error({ msg: "delivery processing failed", delivery: deliveryRowId, err: error });
+    }
     const message = describeError(error).slice(0, MAX_ERROR_LENGTH);
     await markDelivery(database, deliveryRowId, { status: "failed", error: message, event: mapped.event, now, events: mapped.events });
     return { status: "failed", events: [], gateRequests: [], error: message };
@@ -147,11 +159,16 @@ function withoutNul<T>(value: T): T {
   return value;
 }
 
-/** drizzle wraps driver errors as "Failed query: <sql>"; the cause says what went wrong. */
+/** Why a delivery failed, for its `error`: the quota's sentence, else the driver's reason and statement. */
 export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? error.cause.message : undefined;
-  return cause ? `${cause} (in ${error.message.split("\n")[0]?.slice(0, 200)})` : error.message;
+  if (error instanceof ServiceQuotaExceededError) {
+    return (
+      `service_quota_exceeded: the integration has already created ${error.quota} services for repositories or services nobody ` +
+      "claimed, its quota (SLUICE_AUTO_SERVICE_QUOTA); an admin may create the service, map the repository or raise the quota"
+    );
+  }
+  // Stored on the delivery and listed to admins: without the failed statement's values (SPEC 10 v2).
+  return safeErrorText(error);
 }
 
 async function markDelivery(

@@ -23,7 +23,13 @@ export interface ReprocessReport {
  * old numbers until the new ones are complete. Rows posted through the API are kept.
  * Deliveries whose body is past retention are re-applied from their stored events.
  */
-export async function reprocessDeliveries(options: { database: Database; now: Date; logger: Logger }): Promise<ReprocessReport> {
+export async function reprocessDeliveries(options: {
+  database: Database;
+  now: Date;
+  logger: Logger;
+  /** config.autoServiceQuota, as when the deliveries first arrived. */
+  autoServiceQuota: number;
+}): Promise<ReprocessReport> {
   const report: ReprocessReport = { deliveries: 0, processed: 0, ignored: 0, failed: 0, events: 0, services: 0 };
   await inTransaction(
     options.database.db,
@@ -58,7 +64,9 @@ export async function reprocessDeliveries(options: { database: Database; now: Da
               events = [];
               return;
             }
-            await applyEvents(savepoint, mapped.events, { source: collector.source, now: options.now });
+            // The integration's quota holds here too: a delivery refused for it is not let in by a rebuild.
+            const creator = { key: `integration:${integration.id}`, quota: options.autoServiceQuota };
+            await applyEvents(savepoint, mapped.events, { source: collector.source, now: options.now, creator });
             status = "processed";
             events = mapped.events;
             report.events += mapped.events.length;

@@ -48,6 +48,7 @@ webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
     deliveryId,
     now: deps.clock(),
     logger: deps.logger,
+    autoServiceQuota: deps.config.autoServiceQuota,
   });
   if (result === null) {
     deps.telemetry.webhookDelivery(source, "duplicate");
