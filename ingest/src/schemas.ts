@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { patternProblem } from "@sluice/db";
 
 /** ISO-8601 with a Z or an offset; stored as UTC. */
 export const isoDateTime = z.iso
@@ -26,20 +27,24 @@ export const repositoryName = z
   .regex(/^[\w.-]+(\/[\w.-]+)+$/, 'must be a repository path like "owner/name"')
   .openapi({ example: "octo/checkout" });
 
+/**
+ * A pattern a user supplies (production_pattern, deployment_pattern): RE2 syntax, matched in linear
+ * time by @sluice/db's matchesPattern (SPEC 7 v2), so what RE2 cannot run (backreferences,
+ * lookarounds) is refused here, in RE2's words.
+ */
 export const regexPattern = z
   .string()
   .max(500)
-  .refine(
-    (value) => {
-      try {
-        new RegExp(value, "i");
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: "must be a valid regular expression" },
-  );
+  .superRefine((value, ctx) => {
+    const problem = patternProblem(value);
+    if (problem !== null) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be an RE2 regular expression (no backreferences or lookarounds): ${problem}`,
+      });
+    }
+  })
+  .openapi({ description: "RE2 syntax, case-insensitive, matched anywhere in the name (anchor with ^ and $)" });
 
 export const ErrorSchema = z
   .object({

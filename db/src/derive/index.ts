@@ -1,5 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { type Executor, rows } from "../client.ts";
+import { matchesPattern } from "../patterns.ts";
 import { bigintArray, textArray } from "../sql-arrays.ts";
 import { serviceRepositoryIds } from "../events/services.ts";
 import { deploymentChanges, deployments, derivationQueue, incidents, services } from "../schema/index.ts";
@@ -197,13 +198,12 @@ export async function rederiveService(tx: Executor, serviceId: number): Promise<
   if (!service) return;
   // Everything is rebuilt from the events: what was queued for the service is part of it.
   await tx.delete(derivationQueue).where(eq(derivationQueue.serviceId, serviceId));
-  const production = new RegExp(service.pattern, "i");
   const environments = await tx
     .selectDistinct({ environment: deployments.environment })
     .from(deployments)
     .where(eq(deployments.serviceId, serviceId));
   for (const { environment } of environments) {
-    const isProduction = sql`${deployments.status} = 'success' and ${deployments.finishedAt} is not null and ${production.test(environment)}`;
+    const isProduction = sql`${deployments.status} = 'success' and ${deployments.finishedAt} is not null and ${matchesPattern(service.pattern, environment)}`;
     await tx
       .update(deployments)
       .set({ isProduction })

@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Executor } from "../client.ts";
 import type { DeploymentSnapshot } from "../derive/index.ts";
 import { enqueueDeployment } from "../derive/queue.ts";
+import { matchesPattern } from "../patterns.ts";
 import { inTransactionOf } from "../transaction.ts";
 import { insertQueued } from "./insert-queued.ts";
 import { type DeploymentStatus, deployments, serviceRepositories, services } from "../schema/index.ts";
@@ -105,9 +106,8 @@ export async function recordDeployment(
     for (const commit of input.commits) await recordChange(tx, { repositoryId, ...commit });
     explicitCommits = [...new Set(input.commits.map((c) => c.sha))];
   }
-  const productionPattern = new RegExp(service.productionPattern, "i");
   const isProduction = (v: { status: DeploymentStatus; finishedAt: Date | null; environment: string }) =>
-    v.status === "success" && v.finishedAt !== null && productionPattern.test(v.environment);
+    v.status === "success" && v.finishedAt !== null && matchesPattern(service.productionPattern, v.environment);
 
   const fresh = {
     serviceId: input.serviceId,
@@ -193,7 +193,7 @@ export async function patchDeployment(
   const status = patch.status ?? existing.status;
   const finishedAt = patch.finishedAt ?? existing.finishedAt ?? (TERMINAL.has(status) ? now : null);
   const isProduction =
-    status === "success" && finishedAt !== null && new RegExp(service.productionPattern, "i").test(existing.environment);
+    status === "success" && finishedAt !== null && matchesPattern(service.productionPattern, existing.environment);
   const [row] = await tx
     .update(deployments)
     .set({

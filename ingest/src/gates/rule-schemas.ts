@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { Cron } from "croner";
+import { parseInstant } from "./cron-calendar.ts";
+import { compileCron } from "./cron-schedule.ts";
 import { SEVERITY_NAMES, severityRank } from "./severity.ts";
 
 /**
@@ -78,18 +79,27 @@ export const SoakRule = z
 
 const isoDateTime = z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time, e.g. 2026-12-24T00:00:00Z" });
 
+/** Answers kept: stored rules are parsed again at every evaluation, and Intl takes 50 µs to say yes. */
+const knownZones = new Map<string, boolean>();
+
 function validTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+  let valid = knownZones.get(zone);
+  if (valid === undefined) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+      valid = true;
+    } catch {
+      valid = false;
+    }
+    if (knownZones.size >= 1024) knownZones.clear();
+    knownZones.set(zone, valid);
   }
+  return valid;
 }
 
 const FreezeWindow = z
   .strictObject({ start: isoDateTime, end: isoDateTime })
-  .refine((w) => Date.parse(w.end) > Date.parse(w.start), { message: "must end after it starts", path: ["end"] });
+  .refine((w) => parseInstant(w.end) > parseInstant(w.start), { message: "must end after it starts", path: ["end"] });
 
 const RecurringFreeze = z
   .strictObject({
@@ -101,10 +111,9 @@ const RecurringFreeze = z
       .refine(validTimeZone, { message: 'must be an IANA time zone, e.g. "Europe/Berlin"' }),
   })
   .superRefine((value, ctx) => {
-    try {
-      new Cron(value.cron, { timezone: value.timezone, paused: true });
-    } catch (error) {
-      ctx.addIssue({ code: "custom", path: ["cron"], message: `is not a cron expression: ${(error as Error).message}` });
+    const compiled = compileCron(value.cron);
+    if (compiled instanceof Error) {
+      ctx.addIssue({ code: "custom", path: ["cron"], message: `is not a cron expression: ${compiled.message}` });
     }
   });
 
@@ -121,6 +130,74 @@ export const FreezeRule = z
   })
   .openapi("FreezeRule");
 
+/**
+ * SPEC 7 v2: a cron expression that never fires ("0 0 30 2 *": no date matches it) is refused
+ * when a gate is saved. The check sits on the gate's list of rules (GateSpec, GatePatch), not on
+ * RecurringFreeze, so that a rule saved before it still loads (storedRules) and evaluates: such a
+ * cron simply has no windows.
+ */
+function refuseCronsThatNeverFire(rules: Rule[], ctx: z.RefinementCtx): void {
+  rules.forEach((rule, index) => {
+    if (rule.type !== "freeze") return;
+    rule.recurring.forEach((entry, position) => {
+      const compiled = compileCron(entry.cron);
+      if (!(compiled instanceof Error) && !compiled.fires) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "recurring", position, "cron"],
+          message: "never fires: no date matches it (e.g. 30 February), so it would never freeze anything",
+        });
+      }
+    });
+  });
+}
+
+/** Headers the HTTP client owns: a rule setting them would confuse framing or the connection. */
+const RESERVED_HEADERS = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "upgrade",
+  "expect",
+]);
+
+/** Header values are secrets (SPEC 7 v2): the API shows them as "[redacted]" and a PATCH sending that back keeps them. */
+const prometheusHeaders = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name")
+      .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), { message: "is set by Sluice's HTTP client, not by a rule" }),
+    // Visible ASCII, spaces and tabs: no line breaks to smuggle a second header in.
+    z.string().max(8192).regex(/^[\t\x20-\x7e]*$/, "must be printable ASCII on one line"),
+  )
+  .refine((headers) => Object.keys(headers).length <= 20, { message: "must have at most 20 headers" })
+  .refine((headers) => new Set(Object.keys(headers).map((name) => name.toLowerCase())).size === Object.keys(headers).length, {
+    message: "must not name a header twice (names are case-insensitive)",
+  })
+  .optional()
+  .openapi({
+    description: 'sent with every query, e.g. {"Authorization": "Bearer ..."}; values are secrets, shown as "[redacted]"',
+    example: { Authorization: "Bearer prometheus-reader-token" },
+  });
+
+function hasCredentials(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.username !== "" || parsed.password !== "";
+  } catch {
+    return false;
+  }
+}
+
 export const PrometheusRule = z
   .strictObject({
     type: z.literal("prometheus"),
@@ -128,11 +205,14 @@ export const PrometheusRule = z
     url: z
       .url({ protocol: /^https?$/, message: "must be an http(s) URL of a Prometheus server" })
       .max(2000)
+      // The URL is shown to every reader of the gate; a password belongs in headers, which are not.
+      .refine((url) => !hasCredentials(url), { message: "must not hold credentials (user:password@); send them in headers, e.g. Authorization" })
       .openapi({ example: "http://prometheus.monitoring:9090" }),
     query: z.string().trim().min(1).max(10_000),
     max: z.number().optional(),
     min: z.number().optional(),
     timeout_ms: z.number().int().min(50).max(60_000).default(5_000),
+    headers: prometheusHeaders,
   })
   .refine((rule) => rule.max !== undefined || rule.min !== undefined, {
     message: "needs max, min or both",
@@ -173,7 +253,7 @@ const gateFields = {
   name: z.string().trim().min(1).max(200),
   applies_to: AppliesTo,
   mode: z.enum(GATE_MODES),
-  rules: z.array(Rule).max(50),
+  rules: z.array(Rule).max(50).superRefine(refuseCronsThatNeverFire),
 };
 
 const gateSlug = z

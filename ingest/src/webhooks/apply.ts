@@ -1,10 +1,12 @@
 import type { ChangeEvent, DeploymentEvent, GateRequestEvent, IncidentEvent, NormalizedEvent, ServiceRef } from "@sluice/collectors";
 import {
+  type AutoCreator,
   type ChangeInput,
   type Executor,
   deployments,
   ensureRepository,
   ensureServiceByName,
+  matchesPattern,
   patchDeployment,
   recordChange,
   recordDeployment,
@@ -36,16 +38,32 @@ export interface PendingGateRequest {
 
 const date = (value: string | undefined) => (value === undefined ? undefined : new Date(value));
 
+type ResolveService = (tx: Executor, ref: ServiceRef, hint?: string) => Promise<{ id: number; slug: string } | null>;
+
+/** What applying one delivery's events needs besides the events. */
+interface EventContext {
+  source: string;
+  now: Date;
+  resolveService: ResolveService;
+}
+
 /**
  * Resolves how an event names its service (SPEC 3): by repository (creating a service for a
- * repository nobody claims), else by slug, name or alias (creating one named after it).
- * Several services may claim one monorepo; a deployment then goes to the one whose slug the
- * environment names ("checkout/production"), else to the oldest.
+ * repository nobody claims), else by slug, name or alias (creating one named after it); what
+ * it creates counts against the creator's quota. Several services may claim one monorepo; a
+ * deployment then goes to the one whose slug the environment names ("checkout/production"),
+ * else to the oldest.
  */
-async function resolveService(tx: Executor, ref: ServiceRef, hint?: string): Promise<{ id: number; slug: string } | null> {
+async function findOrCreateService(options: {
+  tx: Executor;
+  ref: ServiceRef;
+  hint?: string | undefined;
+  creator: AutoCreator | null;
+}): Promise<{ id: number; slug: string } | null> {
+  const { tx, ref, hint, creator } = options;
   let id: number | undefined;
   if (ref.repository) {
-    const ids = await servicesForRepository(tx, { name: ref.repository });
+    const ids = await servicesForRepository(tx, { name: ref.repository, creator });
     if (ids.length > 1 && hint) {
       const named = await tx.select({ id: services.id, slug: services.slug }).from(services);
       const lowered = hint.toLowerCase();
@@ -53,21 +71,22 @@ async function resolveService(tx: Executor, ref: ServiceRef, hint?: string): Pro
     }
     id ??= ids[0];
   } else if (ref.name) {
-    id = await ensureServiceByName(tx, ref.name);
+    id = await ensureServiceByName(tx, { name: ref.name, creator });
   }
   if (id === undefined) return null;
   const [row] = await tx.select({ id: services.id, slug: services.slug, pattern: services.deploymentPattern }).from(services).where(eq(services.id, id));
   return row ? { id: row.id, slug: row.slug } : null;
 }
 
-async function applyDeployment(tx: Executor, event: DeploymentEvent, source: string, now: Date): Promise<EventOutcome> {
-  const service = await resolveService(tx, event.service, event.environment);
+async function applyDeployment(tx: Executor, event: DeploymentEvent, context: EventContext): Promise<EventOutcome> {
+  const { source, now } = context;
+  const service = await context.resolveService(tx, event.service, event.environment);
   const base = { kind: "deployment" as const, ref: event.sha, service: service?.slug ?? null };
   if (!service) return { ...base, action: "ignored", reason: "the event names no service" };
 
   if (event.workflow !== undefined) {
     const [row] = await tx.select({ pattern: services.deploymentPattern }).from(services).where(eq(services.id, service.id));
-    if (!row || !new RegExp(row.pattern, "i").test(event.workflow)) {
+    if (!row || !matchesPattern(row.pattern, event.workflow)) {
       return { ...base, action: "ignored", reason: `workflow "${event.workflow}" does not match the service's deployment pattern` };
     }
     // A repository using GitHub Deployments reports each deployment precisely; its workflow
@@ -126,8 +145,9 @@ async function supersedeWorkflowRuns(tx: Executor, serviceId: number, event: Dep
   for (const twin of twins) await patchDeployment(tx, twin.id, { status: "canceled" }, now);
 }
 
-async function applyIncident(tx: Executor, event: IncidentEvent, source: string, now: Date): Promise<EventOutcome> {
-  const service = await resolveService(tx, event.service);
+async function applyIncident(tx: Executor, event: IncidentEvent, context: EventContext): Promise<EventOutcome> {
+  const { source, now } = context;
+  const service = await context.resolveService(tx, event.service);
   const base = { kind: "incident" as const, ref: event.external_id, service: service?.slug ?? null };
   if (!service) return { ...base, action: "ignored", reason: "the event names no service" };
   const { created } = await recordIncident(
@@ -148,8 +168,12 @@ async function applyIncident(tx: Executor, event: IncidentEvent, source: string,
   return { ...base, action: created ? "created" : "updated" };
 }
 
-/** A commit's repository, with the service named as its owner in the outcome (created if none claims it). */
-async function resolveRepository(tx: Executor, repository: { name: string; provider?: string | undefined; url?: string | undefined }) {
+/** A commit's repository, with the service named as its owner in the outcome (created, by the creator, if none claims it). */
+async function resolveRepository(
+  tx: Executor,
+  options: { repository: { name: string; provider?: string | undefined; url?: string | undefined }; creator: AutoCreator | null },
+) {
+  const { repository, creator } = options;
   // Almost always a repository seen before and claimed: one read.
   const [known] = await rows<{ repository_id: number; slug: string | null }>(
     tx,
@@ -162,7 +186,7 @@ async function resolveRepository(tx: Executor, repository: { name: string; provi
   );
   if (known?.slug) return { repositoryId: known.repository_id, owner: known.slug };
   const input = { name: repository.name, provider: repository.provider, url: repository.url };
-  const serviceIds = await servicesForRepository(tx, input);
+  const serviceIds = await servicesForRepository(tx, { ...input, creator });
   const repositoryId = await ensureRepository(tx, input);
   const [owner] = await tx.select({ slug: services.slug }).from(services).where(eq(services.id, serviceIds[0] ?? -1));
   return { repositoryId, owner: owner?.slug ?? null };
@@ -194,12 +218,19 @@ export function changeInput(event: ChangeEvent, repositoryId: number): ChangeInp
 /**
  * Stores a delivery's normalized events and queues their derivation, inside the
  * caller's transaction. Gate requests are returned to be answered after the commit.
+ * Services created for unknown names are the creator's (the delivery's integration) and count
+ * against its quota: past it, ServiceQuotaExceededError is thrown and the caller rolls back.
+ * Without a creator (reprocessing, an admin's rebuild) creations are not limited.
  */
 export async function applyEvents(
   tx: Executor,
   events: NormalizedEvent[],
-  options: { source: string; now: Date },
+  options: { source: string; now: Date; creator?: AutoCreator | null },
 ): Promise<{ outcomes: EventOutcome[]; gateRequests: PendingGateRequest[] }> {
+  const creator = options.creator ?? null;
+  // Every event kind resolves its service through this one, bound to the delivery's creator.
+  const resolveService: ResolveService = (tx, ref, hint) => findOrCreateService({ tx, ref, hint, creator });
+  const context: EventContext = { source: options.source, now: options.now, resolveService };
   const outcomes: EventOutcome[] = [];
   const gateRequests: PendingGateRequest[] = [];
   const repositories = new Map<string, { repositoryId: number; owner: string | null }>();
@@ -210,7 +241,7 @@ export async function applyEvents(
         const key = event.repository.name.toLowerCase();
         let resolved = repositories.get(key);
         if (!resolved) {
-          resolved = await resolveRepository(tx, event.repository);
+          resolved = await resolveRepository(tx, { repository: event.repository, creator });
           repositories.set(key, resolved);
         }
         const { repositoryId, owner } = resolved;
@@ -219,10 +250,10 @@ export async function applyEvents(
         break;
       }
       case "deployment":
-        outcomes.push(await applyDeployment(tx, { ...event, sha: event.sha.toLowerCase() }, options.source, options.now));
+        outcomes.push(await applyDeployment(tx, { ...event, sha: event.sha.toLowerCase() }, context));
         break;
       case "incident":
-        outcomes.push(await applyIncident(tx, event, options.source, options.now));
+        outcomes.push(await applyIncident(tx, event, context));
         break;
       case "gate_request": {
         const request = event as GateRequestEvent;
