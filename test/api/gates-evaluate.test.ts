@@ -356,3 +356,40 @@ describe("GET /api/v1/gates/:slug/evaluations", () => {
     expect((await t.request("/api/v1/gates/dora/evaluations?service=checkout", { token: discovery })).status).toBe(403);
   });
 });
+
+describe("edits of a gate", () => {
+  test("every edit is evaluated with the rules it wrote, even several within one millisecond", async () => {
+    // The clock stands still here: the edits share their instant, and parsed rules are kept per gate version.
+    await createGate(t, { slug: "edited", rules: [{ type: "deployment_frequency", min_per_week: 1 }] });
+    expect((await evaluate(t, "edited", { service: "search" })).rules.map((r: { type: string }) => r.type)).toEqual(["deployment_frequency"]);
+    for (const rules of [[{ type: "open_incidents" }], [{ type: "deployment_frequency", min_per_week: 100 }], [{ type: "open_incidents" }, { type: "lead_time", max_seconds: 60 }]]) {
+      const patched = await t.request("/api/v1/gates/edited", { method: "PATCH", json: { rules } });
+      expect(patched.status).toBe(200);
+      const result = await evaluate(t, "edited", { service: "search" });
+      expect(result.rules.map((r: { type: string; threshold: unknown }) => r.type)).toEqual(rules.map((r) => r.type));
+      if (rules[0]?.type === "deployment_frequency") expect(result.rules[0]?.threshold).toBe(100);
+    }
+  });
+});
+
+describe("what an evaluation records of its gate", () => {
+  test("a small gate's rules are kept whole; a gate of megabytes is recorded by version and digest, not copied into every row", async () => {
+    const windows = Array.from({ length: 500 }, (_, i) => {
+      const start = Date.UTC(2025, 0, 1) + i * 3_600_000;
+      return { start: new Date(start).toISOString(), end: new Date(start + 1_800_000).toISOString() };
+    });
+    await createGate(t, { slug: "calendar", rules: Array.from({ length: 50 }, () => ({ type: "freeze", windows })) });
+    await evaluate(t, "calendar", { service: "search" });
+    const listed = await t.request("/api/v1/gates/calendar/evaluations");
+    const text = await listed.text();
+    expect(text.length).toBeLessThan(64 * 1024);
+    const [row] = JSON.parse(text).items;
+    expect(row.inputs.gate).toMatchObject({ mode: "enforce", updated_at: expect.any(String), rules: { omitted: expect.stringMatching(/^50 rules, \d+ bytes$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+
+    const small = (await read(t.request("/api/v1/gates/soak/evaluations?limit=1"))).items[0];
+    expect(small?.inputs.gate.rules).toEqual([
+      { type: "soak", on_fail: "block", environment: "staging", min_seconds: 1800 },
+      { type: "open_incidents", on_fail: "block", max: 0 },
+    ]);
+  });
+});

@@ -180,7 +180,8 @@ gatesRouter.openapi(
         appliesTo: input.applies_to,
         mode: input.mode,
         rules,
-        updatedAt: c.var.deps.clock(),
+        // Always forward, even for two edits within a millisecond: a gate version names its rules (gates/evaluate.ts).
+        updatedAt: sql`greatest(${c.var.deps.clock().toISOString()}::timestamptz, ${gates.updatedAt} + interval '1 millisecond')`,
       })
       .where(eq(gates.slug, slug))
       .returning();
