@@ -132,6 +132,20 @@ async function protectionRule(service: string, input: { environment?: string; sh
   return `/repos/octo/${service}/actions/runs/${1000 + runs}/deployment_protection_rule`;
 }
 
+/** A deployment_protection_rule delivery, signed with the integration's secret as GitHub signs it. */
+function deliver(app: ReturnType<typeof createApp>, integration: { url: string; secret: string }, body: string) {
+  return app.request(integration.url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-github-event": "deployment_protection_rule",
+      "x-github-delivery": randomUUID(),
+      "x-hub-signature-256": `sha256=${createHmac("sha256", integration.secret).update(body).digest("hex")}`,
+    },
+    body,
+  });
+}
+
 async function requestRow(callbackPath: string) {
   const [row] = await t.database.db
     .select()
@@ -367,16 +381,7 @@ describe("a deployment_protection_rule delivery, end to end through the webhook"
     const callbackPath = new URL(fixture.deployment_callback_url).pathname;
     fixture.deployment_callback_url = `${github.url}${callbackPath}`;
     const body = JSON.stringify(fixture);
-    const response = await app.request(integration.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "x-github-event": "deployment_protection_rule",
-        "x-github-delivery": randomUUID(),
-        "x-hub-signature-256": `sha256=${createHmac("sha256", integration.secret).update(body).digest("hex")}`,
-      },
-      body,
-    });
+    const response = await deliver(app, integration, body);
     expect(response.status).toBe(202);
     expect(await read(response)).toMatchObject({ status: "processed" });
     await Promise.all(answering);
@@ -415,16 +420,7 @@ describe("a protection-rule verdict goes only to the repository the delivery nam
     const answering: Array<Promise<void>> = [];
     const app = createApp({ ...deps, logger: t.logger, onGateRequest: (request) => answering.push(handleDeploymentProtectionRule({ ...deps, logger: t.logger }, request)) });
     const integration = await read(app.request("/api/v1/integrations", { method: "POST", headers: admin, body: JSON.stringify({ source: "github" }) }));
-    const response = await app.request(integration.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "x-github-event": "deployment_protection_rule",
-        "x-github-delivery": randomUUID(),
-        "x-hub-signature-256": `sha256=${createHmac("sha256", integration.secret).update(body).digest("hex")}`,
-      },
-      body,
-    });
+    const response = await deliver(app, integration, body);
     expect(response.status).toBe(202);
     await Promise.all(answering);
   }
