@@ -35,6 +35,25 @@ function recurringLabel(entry: Recurring) {
 }
 
 /**
+ * Each window's start and end as instants, parsed once per rules object: evaluate.ts keeps a gate
+ * version's parsed rules, so a gate of 50 rules of 500 windows is not parsed 25,000 times a call.
+ */
+const parsedWindows = new WeakMap<object, Float64Array>();
+
+function instants(windows: RuleOf<"freeze">["windows"]): Float64Array {
+  let parsed = parsedWindows.get(windows);
+  if (!parsed) {
+    parsed = new Float64Array(windows.length * 2);
+    windows.forEach((window, index) => {
+      (parsed as Float64Array)[2 * index] = parseInstant(window.start);
+      (parsed as Float64Array)[2 * index + 1] = parseInstant(window.end);
+    });
+    parsedWindows.set(windows, parsed);
+  }
+  return parsed;
+}
+
+/**
  * The fixed windows that have not ended at `at`, as blocks: sorted, with windows that overlap or
  * touch merged, so one binary search finds the block holding an instant. Starts and ends are sorted
  * apart (typed arrays sort natively) and swept: a block lasts while a window is open.
@@ -49,11 +68,12 @@ class Blocks {
   constructor(windows: RuleOf<"freeze">["windows"], at: number) {
     const starts = new Float64Array(windows.length);
     const ends = new Float64Array(windows.length);
+    const parsed = instants(windows);
     let count = 0;
-    for (const window of windows) {
-      const end = parseInstant(window.end);
+    for (const [index, window] of windows.entries()) {
+      const end = parsed[2 * index + 1] as number;
       if (!(end > at)) continue;
-      const start = parseInstant(window.start);
+      const start = parsed[2 * index] as number;
       if (!(start < end)) continue;
       if (start <= at) this.label ??= `${window.start} to ${window.end}`;
       else if (start < this.nextStart) this.nextStart = start;
