@@ -46,6 +46,7 @@ const envSchema = z.object({
   SLUICE_METRICS_TOKEN: optionalString,
   SLUICE_SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
   SLUICE_DELIVERY_RETENTION_DAYS: integer(90, 0, 36_500),
+  SLUICE_EVALUATION_RETENTION_DAYS: integer(90, 0, 36_500),
   SLUICE_RATE_LIMIT_PER_MINUTE: integer(1200, 0, 10_000_000),
   SLUICE_WEBHOOK_RATE_LIMIT_PER_MINUTE: integer(6000, 0, 10_000_000),
   SLUICE_METRICS_CARDINALITY_LIMIT: integer(2000, 10, 1_000_000),
@@ -84,6 +85,8 @@ export interface Config {
   tracing: boolean;
   /** Raw webhook bodies older than this are dropped (their mapped events stay); 0 = keep forever. */
   deliveryRetentionDays: number;
+  /** Gate evaluations older than this are rolled up into daily counts (SPEC 7 v2); 0 = keep them all. */
+  evaluationRetentionDays: number;
   github: { appId: string | undefined; privateKey: string | undefined; apiUrl: string };
   /**
    * Hosts and CIDR blocks `prometheus` rules may reach (SPEC 7 v2). Empty: any address but
@@ -122,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: e.SLUICE_METRICS_TOKEN,
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
     deliveryRetentionDays: e.SLUICE_DELIVERY_RETENTION_DAYS,
+    evaluationRetentionDays: e.SLUICE_EVALUATION_RETENTION_DAYS,
     metricsCardinalityLimit: e.SLUICE_METRICS_CARDINALITY_LIMIT,
     rateLimitPerMinute: e.SLUICE_RATE_LIMIT_PER_MINUTE,
     webhookRateLimitPerMinute: e.SLUICE_WEBHOOK_RATE_LIMIT_PER_MINUTE,

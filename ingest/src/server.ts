@@ -58,7 +58,7 @@ const app = createApp({
 });
 const stopGauges = startDoraGauges({ database, telemetry, clock: () => new Date(), logger });
 const stopGateScheduler = startGateScheduler(gateDeps);
-const stopRetention = startRetention({ database, days: config.deliveryRetentionDays, clock: () => new Date(), logger });
+const stopRetention = startRetention({ database, days: config.deliveryRetentionDays, evaluationDays: config.evaluationRetentionDays, clock: () => new Date(), logger });
 const api = getRequestListener(app.fetch, { hostname: config.host });
 const dashboard = await loadDashboard();
 // One port (SPEC 2): the API's paths go to the app, every other path to the dashboard.

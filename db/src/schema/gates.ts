@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, index, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, date, index, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt } from "./columns.ts";
 import { services } from "./services.ts";
 
@@ -76,6 +76,29 @@ export const gateEvaluations = pgTable(
     // The audit list pages newest first by id within one gate.
     index("gate_evaluations_gate_id_idx").on(t.gateId, t.id),
   ],
+);
+
+/**
+ * What is left of evaluations past SLUICE_EVALUATION_RETENTION_DAYS (SPEC 7 v2): how many a gate
+ * gave a service in an environment on a day (UTC), per decision, and how many of them allowed.
+ */
+export const gateEvaluationDays = pgTable(
+  "gate_evaluation_days",
+  {
+    id: id(),
+    gateId: bigint("gate_id", { mode: "number" })
+      .notNull()
+      .references(() => gates.id, { onDelete: "cascade" }),
+    serviceId: bigint("service_id", { mode: "number" })
+      .notNull()
+      .references(() => services.id, { onDelete: "cascade" }),
+    environment: text("environment").notNull(),
+    day: date("day", { mode: "string" }).notNull(),
+    decision: text("decision").$type<GateDecision>().notNull(),
+    evaluations: integer("evaluations").notNull(),
+    allowed: integer("allowed").notNull(),
+  },
+  (t) => [uniqueIndex("gate_evaluation_days_key").on(t.gateId, t.serviceId, t.environment, t.day, t.decision)],
 );
 
 export type ProtectionRequestStatus = "pending" | "approved" | "rejected" | "failed" | "expired";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { gateEvaluations, gateOverrides, services } from "@sluice/db";
+import { gateEvaluationDays, gateEvaluations, gateOverrides, services } from "@sluice/db";
 import { and, desc, eq, gte, lt } from "drizzle-orm";
 import { requireScope } from "../auth.ts";
 import { badRequest, notFound } from "../errors.ts";
@@ -244,6 +244,66 @@ gatesAuditRouter.openapi(
           // Evaluations stored before header values were redacted at write time hold them in their snapshot.
           inputs: redactInputs(row.inputs),
           evaluated_at: row.evaluatedAt.toISOString(),
+        })),
+        next_cursor: result.next_cursor,
+      },
+      200,
+    );
+  },
+);
+
+const EvaluationDay = z
+  .object({
+    day: z.string().openapi({ description: "a UTC date, YYYY-MM-DD", example: "2026-03-14" }),
+    service: z.string(),
+    environment: z.string(),
+    decision: z.enum(["pass", "warn", "fail", "pending"]),
+    evaluations: z.number().int(),
+    allowed: z.number().int().openapi({ description: "how many of them allowed the promotion" }),
+  })
+  .openapi("GateEvaluationDay");
+
+// Evaluations past SLUICE_EVALUATION_RETENTION_DAYS live on as daily counts (gates/retention.ts).
+gatesAuditRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/gates/{slug}/evaluations/daily",
+    tags: ["gates"],
+    summary: "Daily counts of the evaluations past their retention",
+    security: [{ bearer: [] }],
+    middleware: [requireScope("read")] as const,
+    request: { params: gateSlugParam, query: z.object({ ...listQuery, service: slug.optional() }) },
+    responses: { 200: json(page(EvaluationDay), "daily counts, the latest roll-ups first"), ...errorResponses(400, 401, 403, 404) },
+  }),
+  async (c) => {
+    const query = c.req.valid("query");
+    const { db } = c.var.deps.database;
+    const gate = await visibleGate(db, c.var.principal, c.req.valid("param").slug);
+    const after = decodeCursor(query.cursor);
+    const serviceIds = await visibleServiceIds(db, c.var.principal, { service: query.service });
+    const fetched = await db
+      .select({ row: gateEvaluationDays, service: services.slug })
+      .from(gateEvaluationDays)
+      .innerJoin(services, eq(services.id, gateEvaluationDays.serviceId))
+      .where(
+        and(
+          eq(gateEvaluationDays.gateId, gate.id),
+          inIds(gateEvaluationDays.serviceId, serviceIds),
+          after === undefined ? undefined : lt(gateEvaluationDays.id, after),
+        ),
+      )
+      .orderBy(desc(gateEvaluationDays.id))
+      .limit(query.limit + 1);
+    const result = toPage(fetched, query.limit, (f) => f.row.id);
+    return c.json(
+      {
+        items: result.items.map(({ row, service }) => ({
+          day: row.day,
+          service,
+          environment: row.environment,
+          decision: row.decision,
+          evaluations: row.evaluations,
+          allowed: row.allowed,
         })),
         next_cursor: result.next_cursor,
       },

@@ -1,6 +1,7 @@
 import type { Database } from "@sluice/db";
 import { deliveries, inTransaction, rows } from "@sluice/db";
 import { and, isNotNull, lt, sql } from "drizzle-orm";
+import { applyEvaluationRetention } from "../gates/retention.ts";
 import type { Logger } from "../logger.ts";
 
 const RETENTION_LOCK_KEY = 7_305_158_114_201_904n;
@@ -28,12 +29,21 @@ export async function applyRetention(options: { database: Database; days: number
   });
 }
 
-export function startRetention(options: { database: Database; days: number; clock: () => Date; logger: Logger }): () => void {
-  if (options.days <= 0) return () => {};
+/** Every hour: delivery bodies past SLUICE_DELIVERY_RETENTION_DAYS, gate evaluations past SLUICE_EVALUATION_RETENTION_DAYS. */
+export function startRetention(options: {
+  database: Database;
+  days: number;
+  evaluationDays: number;
+  clock: () => Date;
+  logger: Logger;
+}): () => void {
+  if (options.days <= 0 && options.evaluationDays <= 0) return () => {};
   const tick = async () => {
     try {
       const dropped = await applyRetention({ database: options.database, days: options.days, now: options.clock() });
       if (dropped > 0) options.logger.info({ msg: "delivery bodies past retention dropped", count: dropped });
+      const rolled = await applyEvaluationRetention({ database: options.database, days: options.evaluationDays, now: options.clock() });
+      if (rolled > 0) options.logger.info({ msg: "gate evaluations past retention rolled up into daily counts", count: rolled });
     } catch (error) {
       options.logger.error({ msg: "retention failed", err: error });
     }
