@@ -45,7 +45,9 @@ export const deliveries = pgTable(
     processedAt: timestamptz("processed_at"),
   },
   (t) => [
-    uniqueIndex("deliveries_source_delivery_id_key").on(t.source, t.deliveryId),
+    // A sender's delivery id names a delivery to one endpoint: two integrations of one source
+    // (two organisations, an App and a repository hook) may be sent the same id.
+    uniqueIndex("deliveries_integration_delivery_id_key").on(t.integrationId, t.deliveryId),
     index("deliveries_received_idx").on(t.receivedAt),
     index("deliveries_status_idx").on(t.status, t.receivedAt),
   ],

@@ -230,7 +230,7 @@ async function storeDelivery(
         ...(outcome.events ? { events: outcome.events } : {}),
       }),
     })
-    .onConflictDoNothing({ target: [deliveries.source, deliveries.deliveryId] })
+    .onConflictDoNothing({ target: [deliveries.integrationId, deliveries.deliveryId] })
     .returning({ id: deliveries.id });
   // One statement: the delivery, and the integration's "last delivery", to the second (so a
   // busy integration's row is not updated, and locked, by every one of its deliveries).

@@ -166,11 +166,11 @@ const STORE_ALL = `with d as (
         insert into deliveries (integration_id, source, delivery_id, headers, body, received_at, status, event, events, processed_at)
         select integration_id, source, delivery_id, headers, body, received_at, 'processed', event, events, received_at
         from fresh order by k
-        on conflict (source, delivery_id) do nothing
-        returning id, source, delivery_id
+        on conflict (integration_id, delivery_id) do nothing
+        returning id, integration_id, delivery_id
       ),
       applied as (
-        select f.* from fresh f join stored s using (source, delivery_id)
+        select f.* from fresh f join stored s using (integration_id, delivery_id)
       ),
       ins as (
         insert into changes (repository_id, sha, committed_at, authored_at, author, message, branch, files, parents,
@@ -197,7 +197,7 @@ const STORE_ALL = `with d as (
         where i.id = t.integration_id
           and (i.last_delivery_at is null or i.last_delivery_at < t.at - $4::interval)
       )
-      select f.k, s.id::int as id, f.slug as owner from fresh f left join stored s using (source, delivery_id)`;
+      select f.k, s.id::int as id, f.slug as owner from fresh f left join stored s using (integration_id, delivery_id)`;
 
 /**
  * A commit's row as the statement's `c` reads it: only its columns, and its times as ISO text

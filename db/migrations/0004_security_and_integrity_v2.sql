@@ -19,6 +19,7 @@ CREATE TABLE "sessions" (
 	"revoked_at" timestamp with time zone
 );
 --> statement-breakpoint
+DROP INDEX "deliveries_source_delivery_id_key";--> statement-breakpoint
 ALTER TABLE "gate_protection_requests" ADD COLUMN "repository" text;--> statement-breakpoint
 ALTER TABLE "services" ADD COLUMN "auto_created_by" text;--> statement-breakpoint
 ALTER TABLE "gate_evaluation_days" ADD CONSTRAINT "gate_evaluation_days_gate_id_gates_id_fk" FOREIGN KEY ("gate_id") REFERENCES "public"."gates"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -27,4 +28,5 @@ ALTER TABLE "sessions" ADD CONSTRAINT "sessions_token_id_api_tokens_id_fk" FOREI
 CREATE UNIQUE INDEX "gate_evaluation_days_key" ON "gate_evaluation_days" USING btree ("gate_id","service_id","environment","day","decision");--> statement-breakpoint
 CREATE UNIQUE INDEX "sessions_hash_key" ON "sessions" USING btree ("session_hash");--> statement-breakpoint
 CREATE INDEX "sessions_token_idx" ON "sessions" USING btree ("token_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "deliveries_integration_delivery_id_key" ON "deliveries" USING btree ("integration_id","delivery_id");--> statement-breakpoint
 CREATE INDEX "services_auto_created_by_idx" ON "services" USING btree ("auto_created_by") WHERE "services"."auto_created_by" is not null;
