@@ -16,7 +16,7 @@ import {
 import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
 import { requireScope } from "../auth.ts";
 import { badRequest, notFound } from "../errors.ts";
-import { decodeCursor, toPage } from "../pagination.ts";
+import { afterTimeKey, decodeTimeCursor, timeKeyMicros, toTimePage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
 import { assertTeamAccess } from "../scope.ts";
 import { errorResponses, isoDateTime, isoOrNull, json, jsonBody, listQuery, page, sha } from "../schemas.ts";
@@ -326,22 +326,24 @@ deploymentsRouter.openapi(
         rework: optionalBoolean,
       }),
     },
-    responses: { 200: json(page(Deployment), "deployments, newest first; from/to filter finished_at"), ...errorResponses(400, 401, 403, 404) },
+    responses: { 200: json(page(Deployment), "deployments, newest finished (else started) first, ties by id, whatever order they were posted in; from/to filter finished_at"), ...errorResponses(400, 401, 403, 404) },
   }),
   async (c) => {
     const query = c.req.valid("query");
     const { db } = c.var.deps.database;
     const { from, to } = timeRange(query);
-    const after = decodeCursor(query.cursor);
+    const after = decodeTimeCursor(query.cursor);
     const serviceIds = await visibleServiceIds(db, c.var.principal, query);
+    // SPEC 5 v2: newest finished (else started) first, whatever order they were posted in.
+    const time = sql`coalesce(${deployments.finishedAt}, ${deployments.startedAt})`;
     const fetched = await db
-      .select({ row: deployments, service: services.slug })
+      .select({ row: deployments, service: services.slug, micros: timeKeyMicros(time) })
       .from(deployments)
       .innerJoin(services, eq(services.id, deployments.serviceId))
       .where(
         and(
           inIds(deployments.serviceId, serviceIds),
-          after === undefined ? undefined : lt(deployments.id, after),
+          afterTimeKey(time, deployments.id, after),
           query.environment ? eq(deployments.environment, query.environment) : undefined,
           query.status ? eq(deployments.status, query.status) : undefined,
           query.production === undefined ? undefined : eq(deployments.isProduction, query.production),
@@ -352,9 +354,9 @@ deploymentsRouter.openapi(
           to ? lt(deployments.finishedAt, to) : undefined,
         ),
       )
-      .orderBy(desc(deployments.id))
+      .orderBy(sql`${time} desc nulls last`, desc(deployments.id))
       .limit(query.limit + 1);
-    const result = toPage(fetched, query.limit, (f) => f.row.id);
+    const result = toTimePage(fetched, query.limit, (f) => ({ micros: f.micros, id: f.row.id }));
     return c.json({ items: await deploymentViews(db, result.items), next_cursor: result.next_cursor }, 200);
   },
 );

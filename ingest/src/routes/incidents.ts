@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type Executor, type IncidentRow, deployments, incidents, inTransaction, recordIncident, services, stillQueued } from "@sluice/db";
-import { and, desc, eq, gte, isNotNull, isNull, lt } from "drizzle-orm";
+import { and, desc, eq, gte, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { requireScope } from "../auth.ts";
 import { badRequest } from "../errors.ts";
-import { decodeCursor, toPage } from "../pagination.ts";
+import { afterTimeKey, decodeTimeCursor, timeKeyMicros, toTimePage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
 import { errorResponses, isoDateTime, json, jsonBody, listQuery, page, sha } from "../schemas.ts";
 import { inIds, optionalBoolean, scopeQuery, timeRange, visibleServiceIds } from "./filters.ts";
@@ -147,37 +147,47 @@ incidentsRouter.openapi(
       query: z.object({
         ...listQuery,
         ...scopeQuery,
-        status: z.enum(["open", "resolved"]).optional(),
+        status: z
+          .enum(["open", "resolved"])
+          .optional()
+          .openapi({ description: "open: every incident open now, whenever it started (from/to do not apply); resolved: resolved ones" }),
         attributed: optionalBoolean.openapi({ description: "true: attributed to a deployment; false: unattributed" }),
         resolved_from: isoDateTime.optional().openapi({ description: "resolved at or after (time to restore's window)" }),
         resolved_to: isoDateTime.optional().openapi({ description: "resolved before" }),
       }),
     },
-    responses: { 200: json(page(Incident), "incidents, newest first; from/to filter started_at"), ...errorResponses(400, 401, 403, 404) },
+    responses: { 200: json(page(Incident), "incidents, newest started first (ties by id); from/to filter started_at"), ...errorResponses(400, 401, 403, 404) },
   }),
   async (c) => {
     const query = c.req.valid("query");
     const { db } = c.var.deps.database;
     const { from, to } = timeRange(query);
-    const after = decodeCursor(query.cursor);
+    const after = decodeTimeCursor(query.cursor);
     const serviceIds = await visibleServiceIds(db, c.var.principal, query);
-    const fetched = await baseQuery(db)
+    // SPEC 5 v2: newest started first; status=open is every incident open now, whenever it started.
+    const time = sql`${incidents.startedAt}`;
+    const open = query.status === "open";
+    const fetched = await db
+      .select({ ...select, micros: timeKeyMicros(time) })
+      .from(incidents)
+      .innerJoin(services, eq(services.id, incidents.serviceId))
+      .leftJoin(attributed, eq(attributed.id, incidents.deploymentId))
       .where(
         and(
           inIds(incidents.serviceId, serviceIds),
-          after === undefined ? undefined : lt(incidents.id, after),
-          query.status === "open" ? isNull(incidents.resolvedAt) : undefined,
+          afterTimeKey(time, incidents.id, after),
+          open ? isNull(incidents.resolvedAt) : undefined,
           query.status === "resolved" ? isNotNull(incidents.resolvedAt) : undefined,
-          from ? gte(incidents.startedAt, from) : undefined,
-          to ? lt(incidents.startedAt, to) : undefined,
+          from && !open ? gte(incidents.startedAt, from) : undefined,
+          to && !open ? lt(incidents.startedAt, to) : undefined,
           query.attributed === undefined ? undefined : query.attributed ? isNotNull(incidents.deploymentId) : isNull(incidents.deploymentId),
           query.resolved_from ? gte(incidents.resolvedAt, new Date(query.resolved_from)) : undefined,
           query.resolved_to ? lt(incidents.resolvedAt, new Date(query.resolved_to)) : undefined,
         ),
       )
-      .orderBy(desc(incidents.id))
+      .orderBy(desc(incidents.startedAt), desc(incidents.id))
       .limit(query.limit + 1);
-    const result = toPage(fetched, query.limit, (f) => f.row.id);
+    const result = toTimePage(fetched, query.limit, (f) => ({ micros: f.micros, id: f.row.id }));
     const underived = await stillQueued(db, "incident", result.items.map((f) => f.row.id));
     return c.json({ items: result.items.map((f) => toIncident(f, !underived.has(f.row.id))), next_cursor: result.next_cursor }, 200);
   },
