@@ -98,8 +98,13 @@ export type NormalizedEvent = ChangeEvent | DeploymentEvent | IncidentEvent | Ga
 export interface CollectorInput {
   /** Header names lower-cased. */
   headers: Record<string, string>;
-  /** The raw body, byte for byte as received (decoded as UTF-8). */
+  /** The body as text (decoded as UTF-8, a leading byte order mark dropped). */
   body: string;
+  /**
+   * The body's bytes as received, when the sender's bytes are at hand: signatures are computed
+   * over these, since different bytes may decode to the same text. Without it, over `body`.
+   */
+  raw?: Uint8Array;
   /** The integration's active secrets (several during a rotation). */
   secrets: string[];
   settings?: Record<string, unknown>;

@@ -21,6 +21,7 @@ CREATE TABLE "sessions" (
 --> statement-breakpoint
 DROP INDEX "deliveries_source_delivery_id_key";--> statement-breakpoint
 ALTER TABLE "gate_protection_requests" ADD COLUMN "repository" text;--> statement-breakpoint
+ALTER TABLE "deliveries" ADD COLUMN "body_bytes" "bytea";--> statement-breakpoint
 ALTER TABLE "services" ADD COLUMN "auto_created_by" text;--> statement-breakpoint
 ALTER TABLE "gate_evaluation_days" ADD CONSTRAINT "gate_evaluation_days_gate_id_gates_id_fk" FOREIGN KEY ("gate_id") REFERENCES "public"."gates"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "gate_evaluation_days" ADD CONSTRAINT "gate_evaluation_days_service_id_services_id_fk" FOREIGN KEY ("service_id") REFERENCES "public"."services"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

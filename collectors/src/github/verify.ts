@@ -11,7 +11,7 @@ export function verify(input: CollectorInput): boolean {
   try {
     const signature = header(input.headers, "x-hub-signature-256")?.trim().toLowerCase();
     if (!signature?.startsWith("sha256=")) return false;
-    return matchesAnyDigest(signature.slice("sha256=".length), hmacSha256Digests(usableSecrets(input.secrets), input.body));
+    return matchesAnyDigest(signature.slice("sha256=".length), hmacSha256Digests(usableSecrets(input.secrets), input.raw ?? input.body));
   } catch {
     return false;
   }

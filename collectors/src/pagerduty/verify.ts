@@ -18,7 +18,7 @@ export function verify(input: CollectorInput): boolean {
       .filter((part) => part.startsWith("v1="))
       .slice(0, MAX_SIGNATURES);
     if (signatures.length === 0) return false;
-    const digests = hmacSha256Digests(usableSecrets(input.secrets), input.body);
+    const digests = hmacSha256Digests(usableSecrets(input.secrets), input.raw ?? input.body);
     let found = false;
     for (const signature of signatures) found = matchesAnyDigest(signature.slice("v1=".length), digests) || found;
     return found;

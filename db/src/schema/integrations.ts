@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, customType, index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz } from "./columns.ts";
 import { teams } from "./teams.ts";
 
@@ -21,6 +21,9 @@ export const integrations = pgTable("integrations", {
   lastDeliveryAt: timestamptz("last_delivery_at"),
 });
 
+/** bytea as a Uint8Array on both drivers (postgres.js gives a Buffer, PGlite a Uint8Array). */
+const bytes = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => "bytea" });
+
 export const DELIVERY_STATUSES = ["received", "processed", "ignored", "failed", "duplicate"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
@@ -36,8 +39,13 @@ export const deliveries = pgTable(
     deliveryId: text("delivery_id").notNull(),
     event: text("event"),
     headers: jsonb("headers").$type<Record<string, string>>().notNull(),
-    /** Raw body; null once the retention period has passed. */
+    /** Raw body as UTF-8 text; null once the retention period has passed. */
     body: text("body"),
+    /**
+     * The body's bytes, only when `body` cannot hold them exactly (a byte order mark, bytes that
+     * are not UTF-8): signatures and reprocessing read these. Null otherwise, and after retention.
+     */
+    bodyBytes: bytes("body_bytes"),
     receivedAt: timestamptz("received_at").notNull().defaultNow(),
     status: text("status").$type<DeliveryStatus>().notNull().default("received"),
     error: text("error"),

@@ -22,8 +22,20 @@ export function collectorInput(
   headers: Record<string, string>,
   body: string,
   integration: typeof integrations.$inferSelect,
+  raw?: Uint8Array | null,
 ): CollectorInput {
-  return { headers, body, secrets: integration.secrets, settings: integration.settings };
+  return { headers, body, ...(raw ? { raw } : {}), secrets: integration.secrets, settings: integration.settings };
+}
+
+/**
+ * The body's bytes when its text does not hold them exactly (a byte order mark, bytes that are
+ * not UTF-8), so the delivery is stored byte for byte; null when the text is enough.
+ */
+export function bytesNotInText(input: CollectorInput): Uint8Array | null {
+  const { raw, body } = input;
+  if (!raw) return null;
+  if (raw.length === Buffer.byteLength(body, "utf8") && Buffer.from(body, "utf8").equals(raw)) return null;
+  return raw;
 }
 
 export type Mapping = { ok: true; result: MapResult } | { ok: false; error: unknown };
@@ -75,6 +87,7 @@ export async function receiveDelivery(options: {
     deliveryId: options.deliveryId.slice(0, 500),
     headers: keptHeaders(input.headers),
     body: input.body,
+    bodyBytes: bytesNotInText(input),
     now,
   };
   if (!mapping.ok) {
@@ -87,7 +100,8 @@ export async function receiveDelivery(options: {
     const outcome = { status: "ignored" as const, error: mapped.reason, event: mapped.event, events: [] };
     return (await storeDelivery(database, { ...delivery, outcome })) === null ? null : { status: "ignored", events: [], gateRequests: [] };
   }
-  const commits = commitsOfOneRepository(mapped.events);
+  // The one-statement write stores text only: a body that needs its bytes takes the general path.
+  const commits = delivery.bodyBytes === null ? commitsOfOneRepository(mapped.events) : null;
   if (commits) {
     const stored = await storeChangesDelivery(database, { ...delivery, event: mapped.event.slice(0, 200) }, commits, mapped.events, options.logger);
     if (stored.outcome === "duplicate") return null;
@@ -208,6 +222,7 @@ async function storeDelivery(
     deliveryId: string;
     headers: Record<string, string>;
     body: string;
+    bodyBytes: Uint8Array | null;
     now: Date;
     outcome?: { status: "ignored" | "failed"; error: string; event?: string; events?: unknown[] };
   },
@@ -221,6 +236,7 @@ async function storeDelivery(
       deliveryId: values.deliveryId,
       headers: values.headers,
       body: values.body,
+      bodyBytes: values.bodyBytes,
       receivedAt: values.now,
       ...(outcome && {
         status: outcome.status,

@@ -55,7 +55,7 @@ export async function reprocessDeliveries(options: {
             const mapping =
               delivery.body === null
                 ? { ok: true as const, result: { status: "processed" as const, event: delivery.event ?? "stored", events: (delivery.events ?? []) as never[] } }
-                : mapDelivery(collector, collectorInput(delivery.headers, delivery.body, integration));
+                : mapDelivery(collector, collectorInput(delivery.headers, delivery.body, integration, delivery.bodyBytes));
             if (!mapping.ok) throw mapping.error;
             const mapped = mapping.result;
             if (mapped.status === "ignored") {

@@ -22,7 +22,7 @@ export async function applyRetention(options: { database: Database; days: number
     if (!lock?.locked) return 0;
     const dropped = await tx
       .update(deliveries)
-      .set({ body: null })
+      .set({ body: null, bodyBytes: null })
       .where(and(lt(deliveries.receivedAt, cutoff), isNotNull(deliveries.body)))
       .returning({ id: deliveries.id });
     return dropped.length;

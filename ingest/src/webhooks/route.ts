@@ -9,6 +9,9 @@ import { collectorInput, getCollector, mapDelivery, receiveDelivery } from "./re
  * (failed = stored for reprocessing; the sender must not retry), 200 duplicate, 401 bad
  * signature, 404 unknown integration or source, 400 invalid JSON, 413 too large.
  */
+/** Replaces bytes that are not UTF-8 and drops a leading byte order mark, as JSON parsers want. */
+const UTF8 = new TextDecoder("utf-8");
+
 export const webhooksRouter = createRouter();
 
 webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
@@ -19,9 +22,11 @@ webhooksRouter.post("/webhooks/:source/:integration_id", async (c) => {
   const integration = collector && integrationId.length <= 100 ? await findIntegration(deps.database.db, integrationId) : undefined;
   if (!collector || !integration || integration.source !== source) throw notFound("webhook integration");
 
-  const body = await c.req.text();
+  // Signatures are over the bytes the sender signed: different bytes may decode to the same text.
+  const raw = new Uint8Array(await c.req.arrayBuffer());
+  const body = UTF8.decode(raw);
   const headers = requestHeaders(c);
-  const input = collectorInput(headers, body, integration);
+  const input = collectorInput(headers, body, integration, raw);
   if (!collector.verify(input)) {
     deps.telemetry.webhookDelivery(source, "unauthenticated");
     throw new ApiError({ status: 401, code: "invalid_signature", message: `the request is not signed with this integration's ${source} secret` });
