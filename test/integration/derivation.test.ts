@@ -2,6 +2,7 @@ import { inTransaction, rederiveService, rows } from "@sluice/db";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type TestApp, createTestApp } from "../support/app.ts";
+import { seedFrom, shuffle } from "../support/shuffle.ts";
 
 // Derivation is asynchronous (docs/operations.md "Derivation"): writes append to a queue and
 // return, a background deriver works through it in batches while more writes arrive, and
@@ -11,23 +12,6 @@ import { type TestApp, createTestApp } from "../support/app.ts";
 
 const sha = (service: number, n: number) => `${service.toString(16)}${n.toString(16).padStart(39, "0")}`;
 const at = (minute: number) => new Date(Date.UTC(2026, 5, 1, 8, 0) + minute * 60_000).toISOString();
-
-/** A deterministic shuffle (mulberry32), so a failure can be replayed. */
-function shuffle<T>(items: T[], seed: number): T[] {
-  let state = seed;
-  const random = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
 
 type Call = { path: string; json: Record<string, unknown> };
 
@@ -100,7 +84,7 @@ describe("asynchronous derivation under concurrency", () => {
   afterAll(() => t.close());
 
   test("a history posted by 16 clients while the deriver runs derives to what a rebuild from the events gives", async () => {
-    const calls = shuffle([1, 2, 3].flatMap(history), Number(process.env.SLUICE_SEED ?? 20261126));
+    const calls = shuffle([1, 2, 3].flatMap(history), seedFrom(20261126));
     // Duplicates among them: every tenth call is sent twice.
     const all = [...calls, ...calls.filter((_, i) => i % 10 === 0)];
     let next = 0;

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createEmptyPostgresDatabase } from "@sluice/db/testing";
 import { describe, expect, test } from "vitest";
 import { type RunningServer, startServer } from "../support/server.ts";
+import { seedFrom, shuffle } from "../support/shuffle.ts";
 
 // SPEC 10: concurrent calls and deliveries, duplicates among them, are each stored exactly
 // once. SLUICE_SOAK=1 multiplies the volume by ten (the long variant, not run in CI).
@@ -69,7 +70,9 @@ async function hammer(servers: RunningServer[], volume: { calls: number; deliver
   // Every event is sent two or three times, interleaved, by 32 concurrent clients.
   const calls = Array.from({ length: volume.calls * SCALE }, (_, i) => i).flatMap((i) => (i % 3 === 0 ? [i, i, i] : [i, i]));
   const deliveries = Array.from({ length: volume.deliveries * SCALE }, (_, i) => i).flatMap((i) => [i, i]);
-  const shuffled = <T>(items: T[]) => items.map((item) => ({ item, key: Math.random() })).sort((a, b) => a.key - b.key).map((x) => x.item);
+  // Seeded (SLUICE_SEED replays another order), so a failure can be replayed.
+  let seed = seedFrom(20261207);
+  const shuffled = <T>(items: T[]) => shuffle(items, seed++);
   const acknowledged = new Set<string>();
   const answers = new Map<string, number[]>();
   const serverErrors: number[] = [];
