@@ -7,7 +7,7 @@ import { createAuthenticator } from "./auth.ts";
 import { limitBody, setResponseHeader } from "./node-http.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
-import { sqlState } from "./sql-errors.ts";
+import { databaseUnavailable, sqlState } from "./sql-errors.ts";
 import { settleDerivation } from "@sluice/db";
 import { createRouter } from "./router.ts";
 import { createRateLimiter } from "./rate-limit.ts";
@@ -155,7 +155,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   app.onError((error, c) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) {
+    if (apiError.code === "database_unavailable") {
+      deps.logger.warn({ msg: "the database is unreachable", request_id: c.var.requestId, err: error });
+    } else if (apiError.status >= 500) {
       deps.logger.error({ msg: "unhandled error", request_id: c.var.requestId, err: error });
     }
     for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
@@ -165,8 +167,19 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   return app;
 }
 
+/** How long a client is asked to wait while the database is unreachable. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (databaseUnavailable(error)) {
+    return new ApiError({
+      status: 503,
+      code: "database_unavailable",
+      message: "the database is unreachable; retry shortly",
+      headers: { "retry-after": String(DATABASE_RETRY_AFTER_SECONDS) },
+    });
+  }
   // SQLSTATE class 22 (data exception: a NUL in text, a number or date out of range) can
   // only come from a value the client sent; the transaction has rolled back.
   if (sqlState(error)?.startsWith("22")) {
