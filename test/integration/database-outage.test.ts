@@ -11,7 +11,7 @@ const serverUrl = process.env.TEST_DATABASE_URL;
 const ADMIN = "outage-admin-token-0123456789";
 
 /** A TCP proxy to PostgreSQL on a fixed local port that can be cut (every connection dropped) and restored. */
-class Proxy {
+class TcpProxy {
   private server: Server | null = null;
   private sockets = new Set<Socket>();
   constructor(
@@ -51,7 +51,7 @@ describe.skipIf(!serverUrl)("a database outage (PostgreSQL behind a proxy)", () 
   test("every route answers 503 with Retry-After while it lasts, and service resumes by itself", { timeout: 120_000 }, async () => {
     const database = await createEmptyPostgresDatabase(serverUrl as string);
     const upstream = new URL(serverUrl as string);
-    const proxy = new Proxy(await freePort(), { host: upstream.hostname, port: Number(upstream.port || 5432) });
+    const proxy = new TcpProxy(await freePort(), { host: upstream.hostname, port: Number(upstream.port || 5432) });
     await proxy.open();
     const viaProxy = new URL(database.url);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
