@@ -15,6 +15,7 @@ import { createTelemetry } from "./telemetry.ts";
 import { startDoraGauges } from "./dora-gauges.ts";
 import { startDeriver } from "./deriver.ts";
 import { startRetention } from "./webhooks/retention.ts";
+import { processStrandedDeliveries } from "./webhooks/stranded.ts";
 
 if (existsSync(".env")) process.loadEnvFile(".env");
 
@@ -58,6 +59,13 @@ const app = createApp({
 });
 const stopGauges = startDoraGauges({ database, telemetry, clock: () => new Date(), logger });
 const stopGateScheduler = startGateScheduler(gateDeps);
+// Deliveries a crashed process stored but never applied (issue 18): applied now, beside serving.
+void processStrandedDeliveries({ database, logger, autoServiceQuota: config.autoServiceQuota, now: new Date() })
+  .then((report) => {
+    if (report.processed + report.failed > 0) logger.warn({ msg: "applied deliveries a previous process stored but did not apply", ...report });
+    if (report.processed > 0) deriver.queued();
+  })
+  .catch((error: unknown) => logger.error({ msg: "applying stranded deliveries failed", err: error }));
 const stopRetention = startRetention({ database, days: config.deliveryRetentionDays, evaluationDays: config.evaluationRetentionDays, clock: () => new Date(), logger });
 const api = getRequestListener(app.fetch, { hostname: config.host });
 const dashboard = await loadDashboard();

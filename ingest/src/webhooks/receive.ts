@@ -2,7 +2,7 @@ import { safeErrorText } from "../safe-error.ts";
 import { trace } from "@opentelemetry/api";
 import { type Collector, CollectorError, type CollectorInput, type MapResult, getCollector } from "@sluice/collectors";
 import { type AutoCreator, type Database, ServiceQuotaExceededError, deliveries, inTransaction, type integrations, rows } from "@sluice/db";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Logger } from "../logger.ts";
 import { type EventOutcome, type PendingGateRequest, applyEvents } from "./apply.ts";
 import { LAST_DELIVERY_PRECISION_MS, commitsOfOneRepository, storeChangesDelivery } from "./store-changes.ts";
@@ -110,10 +110,23 @@ export async function receiveDelivery(options: {
       return { status: "processed", events, gateRequests: [] };
     }
   }
-  const rowId = await storeDelivery(database, delivery);
-  if (rowId === null) return null;
   const creator = { key: `integration:${options.integrationId}`, quota: options.autoServiceQuota };
-  return processDelivery({ database, source: collector.source, mapped, deliveryRowId: rowId, now, logger: options.logger, creator });
+  const process = (rowId: number) =>
+    processDelivery({ database, source: collector.source, mapped, deliveryRowId: rowId, now, logger: options.logger, creator });
+  const rowId = await storeDelivery(database, delivery);
+  if (rowId !== null) return process(rowId);
+  // Stored before but never processed (the process died between the two): this copy applies it.
+  const stranded = await strandedDelivery(database, delivery);
+  return stranded === null ? null : process(stranded);
+}
+
+/** The id of this delivery's stored row when it is still `received`, else null. */
+async function strandedDelivery(database: Database, delivery: { integrationId: string; deliveryId: string }): Promise<number | null> {
+  const [row] = await database.db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(and(eq(deliveries.integrationId, delivery.integrationId), eq(deliveries.deliveryId, delivery.deliveryId), eq(deliveries.status, "received")));
+  return row?.id ?? null;
 }
 
 /**
@@ -121,7 +134,7 @@ export async function receiveDelivery(options: {
  * status, so a delivery is never half-applied. A failure is recorded on the delivery (for
  * GET /api/v1/deliveries and reprocessing) instead of being thrown.
  */
-async function processDelivery(options: {
+export async function processDelivery(options: {
   database: Database;
   source: string;
   mapped: Extract<MapResult, { status: "processed" }>;
@@ -129,10 +142,17 @@ async function processDelivery(options: {
   now: Date;
   logger: Logger;
   creator: AutoCreator;
-}): Promise<ProcessResult> {
+}): Promise<ProcessResult | null> {
   const { database, mapped, deliveryRowId, now } = options;
   try {
     return await inTransaction(database.db, async (tx) => {
+      // Whoever holds the row applies it; one that finds it processed already has a duplicate.
+      const [claimed] = await tx
+        .select({ status: deliveries.status })
+        .from(deliveries)
+        .where(eq(deliveries.id, deliveryRowId))
+        .for("update");
+      if (claimed?.status !== "received") return null;
       const applied = await applyEvents(tx, mapped.events, { source: options.source, now, creator: options.creator });
       await tx
         .update(deliveries)
