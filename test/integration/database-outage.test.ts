@@ -14,10 +14,13 @@ const ADMIN = "outage-admin-token-0123456789";
 class TcpProxy {
   private server: Server | null = null;
   private sockets = new Set<Socket>();
-  constructor(
-    readonly port: number,
-    private readonly target: { host: string; port: number },
-  ) {}
+  readonly port: number;
+  private readonly target: { host: string; port: number };
+
+  constructor(port: number, target: { host: string; port: number }) {
+    this.port = port;
+    this.target = target;
+  }
 
   async open() {
     this.server = createServer((client) => {
