@@ -24,13 +24,16 @@ export function toPage<T>(fetched: T[], limit: number, idOf: (row: T) => number)
 
 /**
  * Lists ordered by a time, newest first, ties by id (SPEC 5 v2: deployments by finished_at
- * else started_at, incidents by started_at): the cursor names the last row's time, to the
- * microsecond PostgreSQL keeps, and its id. A row without a time comes after every row with one.
+ * else started_at, incidents by started_at; integrations, whose ids are random text, by
+ * created_at): the cursor names the last row's time, to the microsecond PostgreSQL keeps (a
+ * JavaScript Date would round it to the millisecond), and its id. A row without a time comes
+ * after every row with one.
  */
 export interface TimeKey {
   /** The time as microseconds since the epoch, or null. */
   micros: string | null;
-  id: number;
+  /** The row's id as text (PostgreSQL compares it as the column's type). */
+  id: string;
 }
 
 export const timeKeyMicros = (time: SQL) => sql<string | null>`(extract(epoch from ${time}) * 1000000)::bigint::text`;
@@ -39,9 +42,9 @@ export function decodeTimeCursor(cursor: string | undefined): TimeKey | undefine
   if (cursor === undefined || cursor === "") return undefined;
   const match = Buffer.from(cursor, "base64url")
     .toString()
-    .match(/^t1:(-?\d{1,19}|null):(\d{1,15})$/);
+    .match(/^t1:(-?\d{1,19}|null):([\w-]{1,100})$/);
   if (!match?.[1] || !match[2]) throw badRequest("invalid cursor", [{ field: "cursor", message: "is not a cursor this API gave" }]);
-  return { micros: match[1] === "null" ? null : match[1], id: Number(match[2]) };
+  return { micros: match[1] === "null" ? null : match[1], id: match[2] };
 }
 
 /** Rows after `key` in (time desc nulls last, id desc) order. */

@@ -356,7 +356,7 @@ deploymentsRouter.openapi(
       )
       .orderBy(sql`${time} desc nulls last`, desc(deployments.id))
       .limit(query.limit + 1);
-    const result = toTimePage(fetched, query.limit, (f) => ({ micros: f.micros, id: f.row.id }));
+    const result = toTimePage(fetched, query.limit, (f) => ({ micros: f.micros, id: String(f.row.id) }));
     return c.json({ items: await deploymentViews(db, result.items), next_cursor: result.next_cursor }, 200);
   },
 );

@@ -187,7 +187,7 @@ incidentsRouter.openapi(
       )
       .orderBy(desc(incidents.startedAt), desc(incidents.id))
       .limit(query.limit + 1);
-    const result = toTimePage(fetched, query.limit, (f) => ({ micros: f.micros, id: f.row.id }));
+    const result = toTimePage(fetched, query.limit, (f) => ({ micros: f.micros, id: String(f.row.id) }));
     const underived = await stillQueued(db, "incident", result.items.map((f) => f.row.id));
     return c.json({ items: result.items.map((f) => toIncident(f, !underived.has(f.row.id))), next_cursor: result.next_cursor }, 200);
   },

@@ -3,7 +3,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { integrations } from "@sluice/db";
 import { desc, eq, sql } from "drizzle-orm";
 import { requireScope } from "../auth.ts";
-import { badRequest, notFound } from "../errors.ts";
+import { notFound } from "../errors.ts";
+import { afterTimeKey, decodeTimeCursor, timeKeyMicros, toTimePage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
 import { errorResponses, isoDateTime, json, jsonBody, listQuery, page } from "../schemas.ts";
 
@@ -61,15 +62,6 @@ const toIntegration = (row: Row) => ({
 // Integration ids appear in webhook URLs: random, so one cannot enumerate endpoints.
 const newId = () => randomBytes(12).toString("base64url").replace(/[-_]/g, "x").toLowerCase();
 
-function decodeIntegrationCursor(cursor: string | undefined): { micros: string; id: string } | undefined {
-  if (cursor === undefined || cursor === "") return undefined;
-  const match = Buffer.from(cursor, "base64url")
-    .toString()
-    .match(/^i1:(\d{1,19}):([\w-]{1,100})$/);
-  if (!match?.[1] || !match[2]) throw badRequest("invalid cursor", [{ field: "cursor", message: "is not a cursor this API gave" }]);
-  return { micros: match[1], id: match[2] };
-}
-
 export const integrationsRouter = createRouter();
 integrationsRouter.use("/integrations", requireScope("admin"));
 integrationsRouter.use("/integrations/*", requireScope("admin"));
@@ -112,22 +104,16 @@ integrationsRouter.openapi(
   }),
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const after = decodeIntegrationCursor(cursor);
-    // Integration ids are random text: pages are keyed by (created_at, id), the time to the
-    // microsecond PostgreSQL keeps (a JavaScript Date would round it to the millisecond).
-    const micros = sql<string>`(extract(epoch from ${integrations.createdAt}) * 1000000)::bigint`;
+    const after = decodeTimeCursor(cursor);
+    const time = sql`${integrations.createdAt}`;
     const fetched = await c.var.deps.database.db
-      .select({ row: integrations, micros: sql<string>`${micros}::text` })
+      .select({ row: integrations, micros: timeKeyMicros(time) })
       .from(integrations)
-      .where(after === undefined ? undefined : sql`(${micros}, ${integrations.id}) < (${after.micros}::bigint, ${after.id})`)
+      .where(afterTimeKey(time, integrations.id, after))
       .orderBy(desc(integrations.createdAt), desc(integrations.id))
       .limit(limit + 1);
-    const items = fetched.slice(0, limit);
-    const last = items.at(-1);
-    const result = {
-      items: items.map((f) => f.row),
-      next_cursor: fetched.length > limit && last ? Buffer.from(`i1:${last.micros}:${last.row.id}`).toString("base64url") : null,
-    };
+    const paged = toTimePage(fetched, limit, (f) => ({ micros: f.micros, id: f.row.id }));
+    const result = { items: paged.items.map((f) => f.row), next_cursor: paged.next_cursor };
     return c.json({ items: result.items.map(toIntegration), next_cursor: result.next_cursor }, 200);
   },
 );
