@@ -60,7 +60,13 @@ const app = createApp({
 const stopGauges = startDoraGauges({ database, telemetry, clock: () => new Date(), logger });
 const stopGateScheduler = startGateScheduler(gateDeps);
 // Deliveries a crashed process stored but never applied (issue 18): applied now, beside serving.
-void processStrandedDeliveries({ database, logger, autoServiceQuota: config.autoServiceQuota, now: new Date() })
+void processStrandedDeliveries({
+  database,
+  logger,
+  autoServiceQuota: config.autoServiceQuota,
+  now: new Date(),
+  onGateRequest: (request) => void handleDeploymentProtectionRule(gateDeps, request),
+})
   .then((report) => {
     if (report.processed + report.failed > 0) logger.warn({ msg: "applied deliveries a previous process stored but did not apply", ...report });
     if (report.processed > 0) deriver.queued();

@@ -30,7 +30,7 @@ function issueOpened(number: number) {
 }
 
 /** What a process killed right after storing a delivery leaves behind. */
-async function strand(deliveryId: string, body: string) {
+async function strand(deliveryId: string, body: string, receivedAt = new Date("2026-06-15T11:58:00Z")) {
   await t.database.db.insert(deliveries).values({
     integrationId: github.id,
     source: "github",
@@ -38,7 +38,7 @@ async function strand(deliveryId: string, body: string) {
     event: "issues",
     headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": deliveryId },
     body,
-    receivedAt: new Date("2026-06-15T11:59:00Z"),
+    receivedAt,
   });
 }
 
@@ -73,5 +73,13 @@ describe("a delivery stranded as received", () => {
     expect(row?.status).toBe("processed");
     expect(await incident(102)).toBeDefined();
     expect(await processStrandedDeliveries({ database: t.database, logger: t.logger, autoServiceQuota: 500, now: new Date() })).toMatchObject({ processed: 0 });
+  });
+
+  test("the sweep leaves alone what was stored in the last minute: a request in flight applies it", async () => {
+    await strand("in-flight-1", issueOpened(103), new Date("2026-06-15T11:59:30Z"));
+    const report = await processStrandedDeliveries({ database: t.database, logger: t.logger, autoServiceQuota: 500, now: new Date("2026-06-15T12:00:00Z") });
+    expect(report).toMatchObject({ processed: 0 });
+    const [row] = await t.database.db.select().from(deliveries).where(eq(deliveries.deliveryId, "in-flight-1"));
+    expect(row?.status).toBe("received");
   });
 });

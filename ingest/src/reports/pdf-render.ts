@@ -119,7 +119,8 @@ export function renderReportPdf(options: {
     timer = outstanding > 0 ? setTimeout(() => stuck(), RENDER_TIMEOUT_MS) : undefined;
   };
   const stuck = () => {
-    options.onError(new Error(`the report worker drew nothing for ${RENDER_TIMEOUT_MS / 1000} s; it was stopped`));
+    // This job fails with why (once: it leaves the worker's jobs); the worker's others fail as it exits.
+    entry.jobs.get(job)?.fail(new Error(`the report worker drew nothing for ${RENDER_TIMEOUT_MS / 1000} s; it was stopped`));
     retire(entry);
   };
   const finish = () => {
@@ -199,7 +200,8 @@ export function renderReportPdf(options: {
         send({ type: "section", job, section });
       }
     } catch (error) {
-      if (cancelled) return;
+      // A job the worker already failed has reported its error.
+      if (cancelled || finished) return;
       options.onError(error);
       failed = true;
     }

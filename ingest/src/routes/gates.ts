@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type Executor, gates, services, teams } from "@sluice/db";
+import { type Executor, gates, inTransaction, services, teams } from "@sluice/db";
 import { type SQL, and, asc, eq, gt, sql } from "drizzle-orm";
 import { type Principal, requireScope } from "../auth.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
@@ -171,20 +171,26 @@ gatesRouter.openapi(
     const input = c.req.valid("json");
     const { slug } = c.req.valid("param");
     const { db } = c.var.deps.database;
-    // Rules replace the stored ones whole; secrets sent back as "[redacted]" are kept from them.
-    const rules = input.rules && withStoredSecrets(input.rules, (await gateBySlug(db, slug)).rules);
-    const [row] = await db
-      .update(gates)
-      .set({
-        name: input.name,
-        appliesTo: input.applies_to,
-        mode: input.mode,
-        rules,
-        // Always forward, even for two edits within a millisecond: a gate version names its rules (gates/evaluate.ts).
-        updatedAt: sql`greatest(${c.var.deps.clock().toISOString()}::timestamptz, ${gates.updatedAt} + interval '1 millisecond')`,
-      })
-      .where(eq(gates.slug, slug))
-      .returning();
+    // Rules replace the stored ones whole; secrets sent back as "[redacted]" are kept from them,
+    // read under the row's lock so a concurrent edit cannot slip in between.
+    const row = await inTransaction(db, async (tx) => {
+      const [stored] = input.rules ? await tx.select({ rules: gates.rules }).from(gates).where(eq(gates.slug, slug)).for("update") : [];
+      if (input.rules && !stored) throw notFound(`gate "${slug}"`);
+      const rules = input.rules && withStoredSecrets(input.rules, stored?.rules ?? []);
+      const [updated] = await tx
+        .update(gates)
+        .set({
+          name: input.name,
+          appliesTo: input.applies_to,
+          mode: input.mode,
+          rules,
+          // Always forward, even for two edits within a millisecond: a gate version names its rules (gates/evaluate.ts).
+          updatedAt: sql`greatest(${c.var.deps.clock().toISOString()}::timestamptz, ${gates.updatedAt} + interval '1 millisecond')`,
+        })
+        .where(eq(gates.slug, slug))
+        .returning();
+      return updated;
+    });
     if (!row) throw notFound(`gate "${slug}"`);
     return c.json(toGate(row), 200);
   },

@@ -56,7 +56,7 @@ export function mapDelivery(collector: Collector, input: CollectorInput): Mappin
   }
 }
 
-const mappingError = (error: unknown) =>
+export const mappingError = (error: unknown) =>
   error instanceof CollectorError ? `${error.code}: ${error.message}` : "the payload could not be read";
 
 /**
@@ -205,7 +205,7 @@ export function describeError(error: unknown): string {
   return safeErrorText(error);
 }
 
-async function markDelivery(
+export async function markDelivery(
   database: Database,
   id: number,
   update: { status: ProcessStatus; error: string | null; now: Date; event?: string; events?: unknown[] },
@@ -219,7 +219,8 @@ async function markDelivery(
       ...(update.event ? { event: update.event.slice(0, 200) } : {}),
       ...(update.events ? { events: update.events } : {}),
     })
-    .where(eq(deliveries.id, id));
+    // Only while still unapplied: a retry or the start-up sweep may have applied it since this attempt rolled back.
+    .where(and(eq(deliveries.id, id), eq(deliveries.status, "received")));
 }
 
 /** Headers worth keeping with a delivery: enough to re-verify and re-map, nothing secret. */

@@ -1,9 +1,15 @@
 import { type Database, deliveries, integrations } from "@sluice/db";
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt, lt } from "drizzle-orm";
 import type { Logger } from "../logger.ts";
-import { collectorInput, getCollector, mapDelivery, processDelivery } from "./receive.ts";
+import type { PendingGateRequest } from "./apply.ts";
+import { collectorInput, getCollector, mapDelivery, mappingError, markDelivery, processDelivery } from "./receive.ts";
 
 const PAGE = 100;
+/**
+ * Only rows stored this long before the sweep started: younger ones may belong to a request
+ * still in flight on this or another replica, which applies them itself.
+ */
+const SETTLED_MS = 60_000;
 
 /**
  * Processes deliveries left `received`: stored, but the process died before applying them
@@ -16,15 +22,18 @@ export async function processStrandedDeliveries(options: {
   logger: Logger;
   autoServiceQuota: number;
   now: Date;
+  /** Gate requests of the deliveries applied (GitHub protection rules still waiting on an answer). */
+  onGateRequest?: (request: PendingGateRequest) => void;
 }): Promise<{ processed: number; failed: number }> {
   const report = { processed: 0, failed: 0 };
+  const settled = new Date(options.now.getTime() - SETTLED_MS);
   let after = 0;
   for (;;) {
     const page = await options.database.db
       .select({ delivery: deliveries, integration: integrations })
       .from(deliveries)
       .innerJoin(integrations, eq(integrations.id, deliveries.integrationId))
-      .where(and(eq(deliveries.status, "received"), gt(deliveries.id, after)))
+      .where(and(eq(deliveries.status, "received"), lt(deliveries.receivedAt, settled), gt(deliveries.id, after)))
       .orderBy(asc(deliveries.id))
       .limit(PAGE);
     for (const { delivery, integration } of page) {
@@ -32,8 +41,14 @@ export async function processStrandedDeliveries(options: {
       const collector = getCollector(delivery.source);
       if (!collector || delivery.body === null) continue;
       const mapping = mapDelivery(collector, collectorInput(delivery.headers, delivery.body, integration, delivery.bodyBytes));
-      // A delivery that maps to nothing was stored with its final status; one stranded as received mapped to events.
-      if (!mapping.ok || mapping.result.status !== "processed") continue;
+      // Mapped differently now (a mapping fix since): settled as the webhook route would settle it, so it is not swept again.
+      if (!mapping.ok || mapping.result.status !== "processed") {
+        const settled = mapping.ok
+          ? { status: "ignored" as const, error: mapping.result.status === "ignored" ? mapping.result.reason : null, event: mapping.result.event }
+          : { status: "failed" as const, error: mappingError(mapping.error) };
+        await markDelivery(options.database, delivery.id, { ...settled, now: options.now });
+        continue;
+      }
       const result = await processDelivery({
         database: options.database,
         source: delivery.source,
@@ -45,6 +60,7 @@ export async function processStrandedDeliveries(options: {
       });
       if (result?.status === "processed") report.processed++;
       else if (result?.status === "failed") report.failed++;
+      for (const request of result?.gateRequests ?? []) options.onGateRequest?.(request);
     }
     if (page.length < PAGE) return report;
   }
