@@ -13,10 +13,8 @@ export function safeEqual(a: string, b: string): boolean {
 
 /** The HMAC-SHA256 of the body under each secret: over its bytes as received when given, else its UTF-8 text. */
 export function hmacSha256Digests(secrets: string[], body: string | Uint8Array): Buffer[] {
-  return secrets.map((secret) => {
-    const hmac = createHmac("sha256", secret);
-    return (typeof body === "string" ? hmac.update(body, "utf8") : hmac.update(body)).digest();
-  });
+  // A string is hashed as UTF-8 (update's default); bytes as they are.
+  return secrets.map((secret) => createHmac("sha256", secret).update(body).digest());
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

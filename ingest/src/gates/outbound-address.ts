@@ -93,7 +93,19 @@ export interface AllowList {
   restrictive: boolean;
 }
 
+/** Built once per list (the configuration's is one array for the process), not per request. */
+const builtLists = new WeakMap<readonly string[], AllowList>();
+
 export function allowList(entries: readonly string[]): AllowList {
+  let built = builtLists.get(entries);
+  if (!built) {
+    built = buildAllowList(entries);
+    builtLists.set(entries, built);
+  }
+  return built;
+}
+
+function buildAllowList(entries: readonly string[]): AllowList {
   const names = new Set<string>();
   const addresses = new BlockList();
   for (const raw of entries) {

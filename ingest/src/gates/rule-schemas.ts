@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { parseInstant } from "./cron-calendar.ts";
 import { compileCron } from "./cron-schedule.ts";
+import { zoneFor } from "./cron-zone.ts";
 import { SEVERITY_NAMES, severityRank } from "./severity.ts";
 
 /**
@@ -79,23 +80,8 @@ export const SoakRule = z
 
 const isoDateTime = z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time, e.g. 2026-12-24T00:00:00Z" });
 
-/** Answers kept: stored rules are parsed again at every evaluation, and Intl takes 50 µs to say yes. */
-const knownZones = new Map<string, boolean>();
-
-function validTimeZone(zone: string): boolean {
-  let valid = knownZones.get(zone);
-  if (valid === undefined) {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: zone });
-      valid = true;
-    } catch {
-      valid = false;
-    }
-    if (knownZones.size >= 1024) knownZones.clear();
-    knownZones.set(zone, valid);
-  }
-  return valid;
-}
+/** cron-zone.ts builds (and keeps) the zone's offset table from the same Intl call; null when Intl does not know it. */
+const validTimeZone = (zone: string): boolean => zoneFor(zone) !== null;
 
 const FreezeWindow = z
   .strictObject({ start: isoDateTime, end: isoDateTime })

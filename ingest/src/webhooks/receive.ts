@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { safeErrorText } from "../safe-error.ts";
 import { trace } from "@opentelemetry/api";
 import { type Collector, CollectorError, type CollectorInput, type MapResult, getCollector } from "@sluice/collectors";
@@ -16,7 +17,7 @@ export interface ProcessResult {
   error?: string;
 }
 
-const MAX_ERROR_LENGTH = 2000;
+export const MAX_ERROR_LENGTH = 2000;
 
 export function collectorInput(
   headers: Record<string, string>,
@@ -32,13 +33,26 @@ export function collectorInput(
  * not UTF-8), so the delivery is stored byte for byte; null when the text is enough.
  */
 export function bytesNotInText(input: CollectorInput): Uint8Array | null {
-  const { raw, body } = input;
-  if (!raw) return null;
-  if (raw.length === Buffer.byteLength(body, "utf8") && Buffer.from(body, "utf8").equals(raw)) return null;
+  const { raw } = input;
+  // Valid UTF-8 without a byte order mark decodes to text that encodes back to the same bytes.
+  if (!raw || (isUtf8(raw) && !(raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf))) return null;
   return raw;
 }
 
 export type Mapping = { ok: true; result: MapResult } | { ok: false; error: unknown };
+
+/** Who creates the services an integration's deliveries name: counted against SLUICE_AUTO_SERVICE_QUOTA. */
+export const integrationCreator = (integrationId: string, quota: number): AutoCreator => ({ key: `integration:${integrationId}`, quota });
+
+/** A stored delivery mapped again by its collector (reprocessing, the start-up sweep); null without collector or body. */
+export function mapStoredDelivery(
+  delivery: typeof deliveries.$inferSelect,
+  integration: typeof integrations.$inferSelect,
+): Mapping | null {
+  const collector = getCollector(delivery.source);
+  if (!collector || delivery.body === null) return null;
+  return mapDelivery(collector, collectorInput(delivery.headers, delivery.body, integration, delivery.bodyBytes));
+}
 
 /** The collector's answer for a delivery (pure, no I/O), with NULs dropped from its events. */
 export function mapDelivery(collector: Collector, input: CollectorInput): Mapping {
@@ -110,7 +124,7 @@ export async function receiveDelivery(options: {
       return { status: "processed", events, gateRequests: [] };
     }
   }
-  const creator = { key: `integration:${options.integrationId}`, quota: options.autoServiceQuota };
+  const creator = integrationCreator(options.integrationId, options.autoServiceQuota);
   const process = (rowId: number) =>
     processDelivery({ database, source: collector.source, mapped, deliveryRowId: rowId, now, logger: options.logger, creator });
   const rowId = await storeDelivery(database, delivery);

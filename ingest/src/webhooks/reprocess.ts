@@ -3,7 +3,7 @@ import { type Database, deliveries, deployments, inTransaction, incidents, integ
 import { asc, eq, ne, sql } from "drizzle-orm";
 import type { Logger } from "../logger.ts";
 import { applyEvents } from "./apply.ts";
-import { collectorInput, describeError, mapDelivery } from "./receive.ts";
+import { MAX_ERROR_LENGTH, describeError, integrationCreator, mapStoredDelivery } from "./receive.ts";
 
 const REPROCESS_LOCK_KEY = 7_305_158_114_201_903n;
 
@@ -55,7 +55,7 @@ export async function reprocessDeliveries(options: {
             const mapping =
               delivery.body === null
                 ? { ok: true as const, result: { status: "processed" as const, event: delivery.event ?? "stored", events: (delivery.events ?? []) as never[] } }
-                : mapDelivery(collector, collectorInput(delivery.headers, delivery.body, integration, delivery.bodyBytes));
+                : (mapStoredDelivery(delivery, integration) ?? { ok: false as const, error: new Error(`no collector for ${delivery.source}`) });
             if (!mapping.ok) throw mapping.error;
             const mapped = mapping.result;
             if (mapped.status === "ignored") {
@@ -65,7 +65,7 @@ export async function reprocessDeliveries(options: {
               return;
             }
             // The integration's quota holds here too: a delivery refused for it is not let in by a rebuild.
-            const creator = { key: `integration:${integration.id}`, quota: options.autoServiceQuota };
+            const creator = integrationCreator(integration.id, options.autoServiceQuota);
             await applyEvents(savepoint, mapped.events, { source: collector.source, now: options.now, creator });
             status = "processed";
             events = mapped.events;
@@ -73,7 +73,7 @@ export async function reprocessDeliveries(options: {
           });
         } catch (caught) {
           status = "failed";
-          error = describeError(caught).slice(0, 2000);
+          error = describeError(caught).slice(0, MAX_ERROR_LENGTH);
           options.logger.warn({ msg: "delivery failed again while reprocessing", delivery: delivery.id, err: caught });
         }
         status ??= "failed";

@@ -91,7 +91,7 @@ async function flush(database: Database, pending: Pending[]) {
   const keys = new Set<string>();
   for (const item of pending) {
     const repository = (item.commits[0] as ChangeEvent).repository.name.toLowerCase();
-    const own = [`${item.delivery.source}\n${item.delivery.deliveryId}`, ...item.commits.map((c) => `${repository}\n${c.sha.toLowerCase()}`)];
+    const own = [`${item.delivery.integrationId}\n${item.delivery.deliveryId}`, ...item.commits.map((c) => `${repository}\n${c.sha.toLowerCase()}`)];
     if (own.some((key) => keys.has(key))) {
       alone.push(item);
     } else {

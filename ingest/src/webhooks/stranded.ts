@@ -2,7 +2,7 @@ import { type Database, deliveries, integrations } from "@sluice/db";
 import { and, asc, eq, gt, lt } from "drizzle-orm";
 import type { Logger } from "../logger.ts";
 import type { PendingGateRequest } from "./apply.ts";
-import { collectorInput, getCollector, mapDelivery, mappingError, markDelivery, processDelivery } from "./receive.ts";
+import { integrationCreator, mapStoredDelivery, mappingError, markDelivery, processDelivery } from "./receive.ts";
 
 const PAGE = 100;
 /**
@@ -38,9 +38,8 @@ export async function processStrandedDeliveries(options: {
       .limit(PAGE);
     for (const { delivery, integration } of page) {
       after = delivery.id;
-      const collector = getCollector(delivery.source);
-      if (!collector || delivery.body === null) continue;
-      const mapping = mapDelivery(collector, collectorInput(delivery.headers, delivery.body, integration, delivery.bodyBytes));
+      const mapping = mapStoredDelivery(delivery, integration);
+      if (!mapping) continue;
       // Mapped differently now (a mapping fix since): settled as the webhook route would settle it, so it is not swept again.
       if (!mapping.ok || mapping.result.status !== "processed") {
         const settled = mapping.ok
@@ -56,7 +55,7 @@ export async function processStrandedDeliveries(options: {
         deliveryRowId: delivery.id,
         now: options.now,
         logger: options.logger,
-        creator: { key: `integration:${integration.id}`, quota: options.autoServiceQuota },
+        creator: integrationCreator(integration.id, options.autoServiceQuota),
       });
       if (result?.status === "processed") report.processed++;
       else if (result?.status === "failed") report.failed++;

@@ -29,7 +29,8 @@ export function redactInputs(inputs: Record<string, unknown>): Record<string, un
   return { ...inputs, gate: { ...gate, rules: redactRules(gate.rules) } };
 }
 
-const originOf = (url: string) => {
+/** The scheme, host and port of a URL (no credentials, path or query), or null when it is not one. */
+export const originOf = (url: string) => {
   try {
     return new URL(url).origin;
   } catch {

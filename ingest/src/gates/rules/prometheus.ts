@@ -2,6 +2,7 @@ import { formatNumber } from "../durations.ts";
 import type { Verdict } from "../results.ts";
 import type { RuleOf } from "../rule-schemas.ts";
 import { type Outbound, boundedGet } from "../outbound-request.ts";
+import { originOf } from "./prometheus-headers.ts";
 
 /** What asking Prometheus gave: values, or the reason there are none. Never a throw. */
 export type PrometheusOutcome =
@@ -110,14 +111,8 @@ export async function queryPrometheus(
   return readAnswer(fetched.status, body);
 }
 
-/** The scheme, host and port: what a message may say about where Prometheus is (no credentials, path or query). */
-function origin(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return "the configured URL";
-  }
-}
+/** What a message may say about where Prometheus is. */
+const origin = (url: string) => originOf(url) ?? "the configured URL";
 
 /** The extremes in one pass: spreading 300,000 values into Math.max overflows the stack. */
 function extremes(values: number[]): { highest: number; lowest: number } {
