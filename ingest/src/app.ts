@@ -8,7 +8,7 @@ import { limitBody, setResponseHeader } from "./node-http.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import { databaseUnavailable, sqlState } from "./sql-errors.ts";
-import { settleDerivation } from "@sluice/db";
+import { ServiceQuotaExceededError, settleDerivation } from "@sluice/db";
 import { createRouter } from "./router.ts";
 import { createRateLimiter } from "./rate-limit.ts";
 import { createTelemetry } from "./telemetry.ts";
@@ -172,6 +172,17 @@ const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  // A token that named one unknown repository too many (webhook deliveries record it instead).
+  if (error instanceof ServiceQuotaExceededError) {
+    return new ApiError({
+      status: 403,
+      code: "service_quota_exceeded",
+      message:
+        `this token has already created ${error.quota} services for repositories nobody claimed, its quota ` +
+        "(SLUICE_AUTO_SERVICE_QUOTA); ask an admin to create the service or map the repository to one",
+      details: { quota: error.quota, setting: "SLUICE_AUTO_SERVICE_QUOTA" },
+    });
+  }
   if (databaseUnavailable(error)) {
     return new ApiError({
       status: 503,

@@ -2,7 +2,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   type AutoCreator,
   type ChangeRow,
-  ServiceQuotaExceededError,
   changes,
   ensureRepository,
   inTransaction,
@@ -15,7 +14,7 @@ import {
 import { and, desc, eq, gte, inArray, lt } from "drizzle-orm";
 import type { Principal } from "../auth.ts";
 import { requireScope } from "../auth.ts";
-import { ApiError, forbidden } from "../errors.ts";
+import { forbidden } from "../errors.ts";
 import { decodeCursor, toPage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
 import { errorResponses, isoDateTime, isoOrNull, json, jsonBody, listQuery, page, repositoryName, sha } from "../schemas.ts";
@@ -127,17 +126,6 @@ function tokenCreator(principal: Principal, quota: number): AutoCreator | null {
   return { key: `token:${principal.tokenId}`, quota, teamId: principal.teamId };
 }
 
-function serviceQuotaExceeded(error: ServiceQuotaExceededError): ApiError {
-  return new ApiError({
-    status: 403,
-    code: "service_quota_exceeded",
-    message:
-      `this token has already created ${error.quota} services for repositories nobody claimed, its quota ` +
-      "(SLUICE_AUTO_SERVICE_QUOTA); ask an admin to create the service or map the repository to one",
-    details: { quota: error.quota, setting: "SLUICE_AUTO_SERVICE_QUOTA" },
-  });
-}
-
 const iso2date = (value: string | undefined) => (value ? new Date(value) : undefined);
 
 export const changesRouter = createRouter();
@@ -185,9 +173,8 @@ changesRouter.openapi(
         },
       });
     });
-    const { change, created } = await write.catch((error: unknown) => {
-      throw error instanceof ServiceQuotaExceededError ? serviceQuotaExceeded(error) : error;
-    });
+    // Over the quota, the write throws ServiceQuotaExceededError: a 403 (app.ts).
+    const { change, created } = await write;
     c.var.deps.telemetry.eventsIngested("change");
     c.var.deps.derivation?.queued();
     const [view] = await changeViews(db, [{ row: change, repository: input.repository }]);
