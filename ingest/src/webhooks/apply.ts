@@ -38,13 +38,12 @@ export interface PendingGateRequest {
 
 const date = (value: string | undefined) => (value === undefined ? undefined : new Date(value));
 
-type ResolveService = (tx: Executor, ref: ServiceRef, hint?: string) => Promise<{ id: number; slug: string } | null>;
-
 /** What applying one delivery's events needs besides the events. */
 interface EventContext {
   source: string;
   now: Date;
-  resolveService: ResolveService;
+  /** Who creates the services the events name (null: not limited). */
+  creator: AutoCreator | null;
 }
 
 /**
@@ -59,7 +58,7 @@ async function findOrCreateService(options: {
   ref: ServiceRef;
   hint?: string | undefined;
   creator: AutoCreator | null;
-}): Promise<{ id: number; slug: string } | null> {
+}): Promise<{ id: number; slug: string; deploymentPattern: string } | null> {
   const { tx, ref, hint, creator } = options;
   let id: number | undefined;
   if (ref.repository) {
@@ -74,19 +73,21 @@ async function findOrCreateService(options: {
     id = await ensureServiceByName(tx, { name: ref.name, creator });
   }
   if (id === undefined) return null;
-  const [row] = await tx.select({ id: services.id, slug: services.slug, pattern: services.deploymentPattern }).from(services).where(eq(services.id, id));
-  return row ? { id: row.id, slug: row.slug } : null;
+  const [row] = await tx
+    .select({ id: services.id, slug: services.slug, deploymentPattern: services.deploymentPattern })
+    .from(services)
+    .where(eq(services.id, id));
+  return row ?? null;
 }
 
 async function applyDeployment(tx: Executor, event: DeploymentEvent, context: EventContext): Promise<EventOutcome> {
   const { source, now } = context;
-  const service = await context.resolveService(tx, event.service, event.environment);
+  const service = await findOrCreateService({ tx, ref: event.service, hint: event.environment, creator: context.creator });
   const base = { kind: "deployment" as const, ref: event.sha, service: service?.slug ?? null };
   if (!service) return { ...base, action: "ignored", reason: "the event names no service" };
 
   if (event.workflow !== undefined) {
-    const [row] = await tx.select({ pattern: services.deploymentPattern }).from(services).where(eq(services.id, service.id));
-    if (!row || !matchesPattern(row.pattern, event.workflow)) {
+    if (!matchesPattern(service.deploymentPattern, event.workflow)) {
       return { ...base, action: "ignored", reason: `workflow "${event.workflow}" does not match the service's deployment pattern` };
     }
     // A repository using GitHub Deployments reports each deployment precisely; its workflow
@@ -147,7 +148,7 @@ async function supersedeWorkflowRuns(tx: Executor, serviceId: number, event: Dep
 
 async function applyIncident(tx: Executor, event: IncidentEvent, context: EventContext): Promise<EventOutcome> {
   const { source, now } = context;
-  const service = await context.resolveService(tx, event.service);
+  const service = await findOrCreateService({ tx, ref: event.service, creator: context.creator });
   const base = { kind: "incident" as const, ref: event.external_id, service: service?.slug ?? null };
   if (!service) return { ...base, action: "ignored", reason: "the event names no service" };
   const { created } = await recordIncident(
@@ -228,9 +229,7 @@ export async function applyEvents(
   options: { source: string; now: Date; creator?: AutoCreator | null },
 ): Promise<{ outcomes: EventOutcome[]; gateRequests: PendingGateRequest[] }> {
   const creator = options.creator ?? null;
-  // Every event kind resolves its service through this one, bound to the delivery's creator.
-  const resolveService: ResolveService = (tx, ref, hint) => findOrCreateService({ tx, ref, hint, creator });
-  const context: EventContext = { source: options.source, now: options.now, resolveService };
+  const context: EventContext = { source: options.source, now: options.now, creator };
   const outcomes: EventOutcome[] = [];
   const gateRequests: PendingGateRequest[] = [];
   const repositories = new Map<string, { repositoryId: number; owner: string | null }>();
@@ -258,7 +257,7 @@ export async function applyEvents(
       case "gate_request": {
         const request = event as GateRequestEvent;
         const repository = request.service.repository;
-        const service = repository ? await resolveService(tx, request.service, request.environment) : null;
+        const service = repository ? await findOrCreateService({ tx, ref: request.service, hint: request.environment, creator }) : null;
         if (!service || !repository) {
           outcomes.push({ kind: "gate_request", service: null, ref: request.sha ?? "", action: "ignored", reason: "the event names no service" });
           break;
