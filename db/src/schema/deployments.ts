@@ -37,6 +37,11 @@ export const deployments = pgTable(
     explicitCommits: text("explicit_commits").array(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    /**
+     * When a rebuild (POST /api/v1/admin/reprocess) started that applied this row's event again;
+     * a rebuild removes the webhook rows it did not reach (their deliveries no longer map).
+     */
+    rebuiltAt: timestamptz("rebuilt_at"),
 
     // Derived at ingest time (db/src/derive): see docs/metrics.md for each rule.
     isProduction: boolean("is_production").notNull().default(false),

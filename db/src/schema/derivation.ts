@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, jsonb, pgTable, text } from "drizzle-orm/pg-core";
-import { createdAt, id } from "./columns.ts";
+import { bigint, index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
+import { createdAt, id, timestamptz } from "./columns.ts";
 import { services } from "./services.ts";
 
 /**
@@ -30,6 +30,14 @@ export const derivationQueue = pgTable(
     /** The deployment the incident was attributed to when last derived. */
     previousDeploymentId: bigint("previous_deployment_id", { mode: "number" }),
     createdAt: createdAt(),
+    /** Failed tries so far (SPEC 10 v2): each failure also sets lastError and a later retryAt. */
+    attempts: integer("attempts").notNull().default(0),
+    /** Why the last try failed, without the statement's values (safeErrorText). */
+    lastError: text("last_error"),
+    /** Not tried again before this time (back-off after a failure); null: ready. */
+    retryAt: timestamptz("retry_at"),
+    /** Set when the entry failed MAX_DERIVATION_ATTEMPTS times: no longer tried until an admin retries it. */
+    setAsideAt: timestamptz("set_aside_at"),
   },
   (t) => [
     index("derivation_queue_service_idx").on(t.serviceId, t.id),

@@ -21,6 +21,11 @@ export const incidents = pgTable(
     causeSha: text("cause_sha"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    /**
+     * When a rebuild (POST /api/v1/admin/reprocess) started that applied this row's event again;
+     * a rebuild removes the webhook rows it did not reach (their deliveries no longer map).
+     */
+    rebuiltAt: timestamptz("rebuilt_at"),
     // Derived (db/src/derive): the deployment the incident is attributed to, see docs/metrics.md.
     deploymentId: bigint("deployment_id", { mode: "number" }),
   },

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, customType, index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, customType, date, index, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz } from "./columns.ts";
 import { teams } from "./teams.ts";
 
@@ -59,6 +59,24 @@ export const deliveries = pgTable(
     index("deliveries_received_idx").on(t.receivedAt),
     index("deliveries_status_idx").on(t.status, t.receivedAt),
   ],
+);
+
+/**
+ * Deliveries past retention that carried nothing to rebuild from (ignored, and failed ones
+ * whose body is gone), counted per integration, day received and status once their rows are
+ * deleted: the deliveries list keeps its history as counts (docs/operations.md "Retention").
+ */
+export const deliveryDays = pgTable(
+  "delivery_days",
+  {
+    integrationId: text("integration_id")
+      .notNull()
+      .references(() => integrations.id, { onDelete: "cascade" }),
+    day: date("day", { mode: "string" }).notNull(),
+    status: text("status").$type<DeliveryStatus>().notNull(),
+    deliveries: integer("deliveries").notNull(),
+  },
+  (t) => [uniqueIndex("delivery_days_key").on(t.integrationId, t.day, t.status)],
 );
 
 export const TOKEN_SCOPES = ["read", "ingest", "gate", "admin"] as const;
