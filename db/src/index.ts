@@ -1,6 +1,15 @@
 export * from "./client.ts";
 export { rederiveService, WALK_LIMIT } from "./derive/index.ts";
-export { deriveServiceNow, deriveSome, settleDerivation, stillQueued } from "./derive/queue.ts";
+export {
+  MAX_DERIVATION_ATTEMPTS,
+  type OnDerivationFailure,
+  derivationBacklog,
+  deriveServiceNow,
+  deriveSome,
+  retrySetAside,
+  settleDerivation,
+  stillQueued,
+} from "./derive/queue.ts";
 export * from "./events/changes.ts";
 export * from "./events/deployments.ts";
 export * from "./events/incidents.ts";
@@ -9,6 +18,7 @@ export { MAX_MATCHED_LENGTH, matchesPattern, patternProblem } from "./patterns.t
 export * from "./queries/levels.ts";
 export * from "./queries/metrics.ts";
 export { type Interval, bucketCount, yearsBefore } from "./queries/windows.ts";
+export * from "./safe-error.ts";
 export * from "./schema/index.ts";
 export * from "./sql-arrays.ts";
 export * from "./transaction.ts";

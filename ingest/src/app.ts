@@ -8,12 +8,13 @@ import { limitBody, setResponseHeader } from "./node-http.ts";
 import type { AppDeps, AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import { databaseUnavailable, sqlState } from "./sql-errors.ts";
-import { ServiceQuotaExceededError, settleDerivation } from "@sluice/db";
+import { ServiceQuotaExceededError } from "@sluice/db";
 import { createRouter } from "./router.ts";
 import { createRateLimiter } from "./rate-limit.ts";
 import { createTelemetry } from "./telemetry.ts";
 import { changesRouter } from "./routes/changes.ts";
 import { deliveriesRouter } from "./routes/deliveries.ts";
+import { derivationRouter } from "./routes/derivation.ts";
 import { deploymentsRouter } from "./routes/deployments.ts";
 import { gatesRouter } from "./routes/gates.ts";
 import { gatesAuditRouter } from "./routes/gates-audit.ts";
@@ -105,13 +106,6 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     }),
   );
 
-  // Reads answer from derived rows: first derive what was written before the read
-  // (docs/operations.md "Derivation"). Gate evaluations do the same in evaluateGate.
-  app.use("/api/v1/*", async (c, next) => {
-    if (c.req.method === "GET" && c.req.path !== "/api/v1/openapi.json") await settleDerivation(deps.database.db);
-    await next();
-  });
-
   app.route("/", healthRouter);
   app.route("/", metricsEndpointRouter);
   app.route("/api/v1", tokensRouter);
@@ -123,6 +117,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route("/api/v1", changesRouter);
   app.route("/api/v1", incidentsRouter);
   app.route("/api/v1", deliveriesRouter);
+  app.route("/api/v1", derivationRouter);
   app.route("/api/v1", reportsRouter);
   app.route("/", webhooksRouter);
   app.route("/api/v1", gatesRouter);

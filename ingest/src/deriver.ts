@@ -30,7 +30,16 @@ export function startDeriver(options: {
   /** One round; returns the number of entries derived (tests replace it). */
   round?: () => Promise<number>;
 }): Deriver {
-  const round = options.round ?? (() => deriveSome(options.database.db));
+  const round =
+    options.round ??
+    (() =>
+      deriveSome(options.database.db, 32, (failure, error) =>
+        options.logger[failure.setAside ? "error" : "warn"]({
+          msg: failure.setAside ? "derivation entry set aside after repeated failures" : "derivation entry failed; retrying later",
+          ...failure,
+          err: error,
+        }),
+      ));
   let stopped = false;
   let pending = false;
   // Settles the wait in progress: a pause ends early only when stopping, the idle wait also on queued().

@@ -1,4 +1,4 @@
-import { type Database, type Executor, computeBreakdown, doraGauges, inTransaction, services, settleDerivation } from "@sluice/db";
+import { type Database, type Executor, computeBreakdown, derivationBacklog, doraGauges, inTransaction, services, settleDerivation } from "@sluice/db";
 import { eq } from "drizzle-orm";
 import type { Logger } from "./logger.ts";
 import type { Telemetry } from "./telemetry.ts";
@@ -51,6 +51,7 @@ export async function refreshDoraGauges(options: { database: Database; telemetry
     return { values: (stored?.values ?? []) as GaugeValues, computed: false };
   });
   options.telemetry.setDora(values);
+  options.telemetry.setDerivation(await derivationBacklog(db));
   return computed;
 }
 

@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import type { LogLevel } from "./config.ts";
-import { safeError } from "./safe-error.ts";
+import { safeError } from "@sluice/db";
 
 export type Logger = pino.Logger;
 

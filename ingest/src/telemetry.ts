@@ -1,5 +1,6 @@
 import type { Attributes } from "@opentelemetry/api";
 import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import {
@@ -31,6 +32,8 @@ export interface Telemetry {
   gateEvaluation(gate: string, decision: string): void;
   dbQuery(operation: string, seconds: number): void;
   setDora(snapshot: DoraSnapshot[]): void;
+  /** The derivation queue as last counted: entries waiting (ready or backing off) and set aside. */
+  setDerivation(counts: { queued: number; setAside: number }): void;
   /** The Prometheus text exposition format. */
   scrape(): Promise<string>;
   shutdown(): Promise<void>;
@@ -77,6 +80,27 @@ export function createTelemetry(options: { cardinalityLimit?: number } = {}): Te
   gauge("sluice_dora_change_failure_rate", "Change failure rate (0..1), last 30 days.", "", (s) => s.changeFailureRate);
   gauge("sluice_dora_recovery_time_seconds", "Median failed deployment recovery time, last 30 days.", "", (s) => s.recoveryTimeSeconds);
 
+  let derivation = { queued: 0, setAside: 0 };
+  meter
+    .createObservableGauge("sluice_derivation_queued", { description: "Derivation entries waiting to be derived (ready or backing off after a failure)." })
+    .addCallback((result) => result.observe(derivation.queued));
+  meter
+    .createObservableGauge("sluice_derivation_set_aside", {
+      description: "Derivation entries set aside after failing repeatedly (listed in GET /api/v1/data-quality).",
+    })
+    .addCallback((result) => result.observe(derivation.setAside));
+
+  // Event-loop delay since the last scrape (OpenTelemetry's nodejs.eventloop.delay.* names):
+  // a request that holds the loop shows here first.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const loopGauge = (name: string, description: string, pick: () => number) =>
+    meter.createObservableGauge(name, { description, unit: "s" }).addCallback((result) => {
+      if (loopDelay.count > 0) result.observe(pick() / 1e9);
+    });
+  loopGauge("nodejs.eventloop.delay.p99", "Event loop delay, 99th percentile since the last scrape.", () => loopDelay.percentile(99));
+  loopGauge("nodejs.eventloop.delay.max", "Longest event loop delay since the last scrape.", () => loopDelay.max);
+
   return {
     recordRequest: ({ method, route, status, seconds }) => {
       const attributes: Attributes = {
@@ -94,10 +118,17 @@ export function createTelemetry(options: { cardinalityLimit?: number } = {}): Te
     setDora: (snapshot) => {
       dora = snapshot;
     },
+    setDerivation: (counts) => {
+      derivation = counts;
+    },
     scrape: async () => {
       const { resourceMetrics } = await exporter.collect();
+      loopDelay.reset();
       return serializer.serialize(resourceMetrics);
     },
-    shutdown: () => provider.shutdown(),
+    shutdown: () => {
+      loopDelay.disable();
+      return provider.shutdown();
+    },
   };
 }

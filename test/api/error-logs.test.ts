@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { safeError, safeErrorText } from "../../ingest/src/safe-error.ts";
+import { safeError, safeErrorText } from "@sluice/db";
 import { type TestApp, createTestApp } from "../support/app.ts";
 
 // SPEC 10 v2: errors are logged without the values of the statement that failed, so no

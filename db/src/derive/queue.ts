@@ -1,9 +1,10 @@
 import { inArray, sql } from "drizzle-orm";
 import { type Db, type Executor, rows } from "../client.ts";
+import { safeErrorText } from "../safe-error.ts";
 import { serviceRepositoryIds } from "../events/services.ts";
 import { deployments, derivationQueue } from "../schema/index.ts";
-import { textArray } from "../sql-arrays.ts";
-import { inTransaction } from "../transaction.ts";
+import { bigintArray, textArray } from "../sql-arrays.ts";
+import { databaseUnavailable, inTransaction, sqlState } from "../transaction.ts";
 import {
   type DeploymentSnapshot,
   attributeAfterIncidentWritten,
@@ -77,10 +78,11 @@ type Entry = {
  * point any entry can change. The caller holds the service's row lock. Returns the number
  * of entries done.
  */
-async function deriveQueued(tx: Executor, serviceId: number): Promise<number> {
+async function deriveQueued(tx: Executor, serviceId: number, only?: number): Promise<number> {
   const entries = await rows<Entry>(
     tx,
-    sql`delete from derivation_queue where service_id = ${serviceId}
+    sql`delete from derivation_queue where service_id = ${serviceId} and ${READY}
+          ${only === undefined ? sql`` : sql`and id = ${only}`}
         returning id::int as id, kind, deployment_id::int as deployment_id, before, shas,
           incident_id::int as incident_id, previous_deployment_id::int as previous_deployment_id`,
   );
@@ -157,23 +159,98 @@ async function currentSnapshots(tx: Executor, ids: number[]): Promise<Map<number
   return new Map(found.map((row) => [row.id, row]));
 }
 
-async function queuedServices(db: Executor, limit: number): Promise<number[]> {
+/** Entries a deriver may take now: not set aside, not waiting out a back-off. */
+const READY = sql`set_aside_at is null and (retry_at is null or retry_at <= now())`;
+
+const READ_ONLY_TRANSACTION = "25006";
+
+/** A failing entry is tried this many times, with back-off, then set aside (SPEC 10 v2). */
+export const MAX_DERIVATION_ATTEMPTS = 5;
+
+async function queuedServices(db: Executor, limit: number, among?: number[]): Promise<number[]> {
   const found = await rows<{ service_id: number }>(
     db,
-    sql`select service_id::int as service_id from derivation_queue group by service_id order by min(id) limit ${limit}`,
+    sql`select service_id::int as service_id from derivation_queue
+        where ${READY} ${among === undefined ? sql`` : sql`and service_id = any(${bigintArray(among)})`}
+        group by service_id order by min(id) limit ${limit}`,
   );
   return found.map((r) => r.service_id);
 }
 
+type Lock = "wait" | "skip";
+
+/** Takes the service's row lock (another replica may be deriving it); false when skipped. */
+async function lockService(tx: Executor, serviceId: number, lock: Lock): Promise<boolean> {
+  const [locked] = await rows<{ id: number }>(
+    tx,
+    lock === "wait"
+      ? sql`select id::int as id from services where id = ${serviceId} for no key update`
+      : sql`select id::int as id from services where id = ${serviceId} for no key update skip locked`,
+  );
+  return locked !== undefined;
+}
+
 /**
- * Derives what was queued before the call, waiting for services another transaction is
- * deriving or writing: a read that settles first sees every write acknowledged before it.
+ * Derives a service's ready entries in one transaction. When that fails for a reason of the
+ * data (not an unreachable database), each entry is tried alone, so the good ones are done
+ * and the bad one is found: it gets an attempt, its error and a back-off, and after
+ * MAX_DERIVATION_ATTEMPTS it is set aside. Never throws for the data of one service, so no
+ * other service's read or round is held up by it (SPEC 10 v2).
  */
-export async function settleDerivation(db: Db): Promise<number> {
-  let done = 0;
-  for (const serviceId of await queuedServices(db, 1_000_000)) {
-    done += await inTransaction(db, (tx) => deriveServiceNow(tx, serviceId));
+async function deriveIsolated(db: Db, serviceId: number, lock: Lock, onFailure?: OnDerivationFailure): Promise<number> {
+  try {
+    return await inTransaction(db, async (tx) => ((await lockService(tx, serviceId, lock)) ? deriveQueued(tx, serviceId) : 0));
+  } catch (error) {
+    // A read-only database (a streaming replica): the primary's derivers do the work.
+    if (sqlState(error) === READ_ONLY_TRANSACTION) return 0;
+    if (databaseUnavailable(error)) throw error;
   }
+  const ids = await rows<{ id: number }>(
+    db,
+    sql`select id::int as id from derivation_queue where service_id = ${serviceId} and ${READY} order by id`,
+  );
+  let done = 0;
+  for (const { id } of ids) {
+    try {
+      done += await inTransaction(db, async (tx) => ((await lockService(tx, serviceId, lock)) ? deriveQueued(tx, serviceId, id) : 0));
+    } catch (error) {
+      if (databaseUnavailable(error)) throw error;
+      const setAside = await recordFailure(db, id, error);
+      onFailure?.({ entry: id, serviceId, setAside }, error);
+    }
+  }
+  return done;
+}
+
+/** Told of each entry that failed, and whether it has now been set aside (the deriver logs it). */
+export type OnDerivationFailure = (failure: { entry: number; serviceId: number; setAside: boolean }, error: unknown) => void;
+
+/** Back-off after the n-th failure: 2^n seconds (2, 4, 8, 16: set aside about half a minute after the first). */
+async function recordFailure(db: Db, id: number, error: unknown): Promise<boolean> {
+  const [row] = await rows<{ set_aside: boolean }>(
+    db,
+    sql`
+    update derivation_queue set
+      attempts = attempts + 1,
+      last_error = ${safeErrorText(error).slice(0, 2000)},
+      retry_at = now() + make_interval(secs => power(2, attempts + 1)),
+      set_aside_at = case when attempts + 1 >= ${MAX_DERIVATION_ATTEMPTS} then now() end
+    where id = ${id}
+    returning set_aside_at is not null as set_aside`,
+  );
+  return row?.set_aside === true;
+}
+
+/**
+ * Derives what was queued before the call for these services (every service when undefined),
+ * waiting for those another transaction is deriving or writing: a read that settles first
+ * sees every write acknowledged before it. Each service in its own transaction; an entry that
+ * fails is recorded and skipped (deriveIsolated), so the read answers from the rows as derived.
+ */
+export async function settleDerivation(db: Db, serviceIds?: number[]): Promise<number> {
+  if (serviceIds?.length === 0) return 0;
+  let done = 0;
+  for (const serviceId of await queuedServices(db, 1_000_000, serviceIds)) done += await deriveIsolated(db, serviceId, "wait");
   return done;
 }
 
@@ -183,7 +260,7 @@ export async function settleDerivation(db: Db): Promise<number> {
  * wants its effect in the answer (PATCH /deployments/:id).
  */
 export async function deriveServiceNow(tx: Executor, serviceId: number): Promise<number> {
-  await tx.execute(sql`select id from services where id = ${serviceId} for no key update`);
+  await lockService(tx, serviceId, "wait");
   return deriveQueued(tx, serviceId);
 }
 
@@ -191,18 +268,32 @@ export async function deriveServiceNow(tx: Executor, serviceId: number): Promise
  * One round of background derivation: up to `limit` services, skipping those another
  * replica or a writer holds. Returns the number of entries done.
  */
-export async function deriveSome(db: Db, limit = 32): Promise<number> {
+export async function deriveSome(db: Db, limit = 32, onFailure?: OnDerivationFailure): Promise<number> {
   let done = 0;
-  for (const serviceId of await queuedServices(db, limit)) {
-    done += await inTransaction(db, async (tx) => {
-      const [locked] = await rows<{ id: number }>(
-        tx,
-        sql`select id::int as id from services where id = ${serviceId} for no key update skip locked`,
-      );
-      return locked ? deriveQueued(tx, serviceId) : 0;
-    });
-  }
+  for (const serviceId of await queuedServices(db, limit)) done += await deriveIsolated(db, serviceId, "skip", onFailure);
   return done;
+}
+
+/** Queue sizes for /metrics: entries waiting (ready or backing off) and entries set aside. */
+export async function derivationBacklog(db: Executor): Promise<{ queued: number; setAside: number }> {
+  const [counts] = await rows<{ queued: number; set_aside: number }>(
+    db,
+    sql`select count(*) filter (where set_aside_at is null)::int as queued,
+          count(*) filter (where set_aside_at is not null)::int as set_aside
+        from derivation_queue`,
+  );
+  return { queued: counts?.queued ?? 0, setAside: counts?.set_aside ?? 0 };
+}
+
+/** Gives set-aside entries (all, or one service's) a fresh start after a fix; returns how many. */
+export async function retrySetAside(db: Executor, serviceIds?: number[]): Promise<number> {
+  const found = await rows<{ id: number }>(
+    db,
+    sql`update derivation_queue set attempts = 0, retry_at = null, set_aside_at = null
+        where set_aside_at is not null ${serviceIds === undefined ? sql`` : sql`and service_id = any(${bigintArray(serviceIds)})`}
+        returning id::int as id`,
+  );
+  return found.length;
 }
 
 /** Which of these deployments or incidents still wait for derivation (written after the read settled). */

@@ -160,8 +160,8 @@ export async function evaluateGate(
   const { db } = deps.database;
   const { target } = input;
   const now = deps.clock();
-  // A gate decides on every event acknowledged before it was asked (docs/operations.md "Derivation").
-  await settleDerivation(db);
+  // A gate decides on every event of its service acknowledged before it was asked (docs/operations.md "Derivation").
+  await settleDerivation(db, [target.service.id]);
   // The override is looked up alongside the rules: an overridden evaluation still records them.
   const [results, override] = await Promise.all([
     evaluateRules(deps, db, target, now),

@@ -1,7 +1,6 @@
-import { gateProtectionRequests, rows, timestamp } from "@sluice/db";
+import { gateProtectionRequests, rows, safeErrorText, timestamp } from "@sluice/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { AppDeps } from "../context.ts";
-import { safeErrorText } from "../safe-error.ts";
 import {
   type GitHubApp,
   GitHubError,

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { type Executor, services } from "@sluice/db";
+import { type Db, services, settleDerivation } from "@sluice/db";
 import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { Principal } from "../auth.ts";
 import { badRequest } from "../errors.ts";
@@ -25,11 +25,23 @@ export function timeRange(query: { from?: string | undefined; to?: string | unde
 }
 
 /**
- * The services a list may show: the one asked for, a team's, or all the caller may see.
- * Returns undefined for "no restriction".
+ * The services a read may show: the one asked for, a team's, or all the caller may see
+ * (undefined: no restriction). Called after authentication, it first derives what is still
+ * queued for exactly those services (docs/operations.md "Derivation"), so the read sees every
+ * write acknowledged before it and no other service's queue is touched.
  */
 export async function visibleServiceIds(
-  db: Executor,
+  db: Db,
+  principal: Principal,
+  query: { service?: string | undefined; team?: string | undefined },
+): Promise<number[] | undefined> {
+  const ids = await idsInScope(db, principal, query);
+  await settleDerivation(db, ids);
+  return ids;
+}
+
+async function idsInScope(
+  db: Db,
   principal: Principal,
   query: { service?: string | undefined; team?: string | undefined },
 ): Promise<number[] | undefined> {

@@ -1,8 +1,7 @@
 import { isUtf8 } from "node:buffer";
-import { safeErrorText } from "../safe-error.ts";
 import { trace } from "@opentelemetry/api";
 import { type Collector, CollectorError, type CollectorInput, type MapResult, getCollector } from "@sluice/collectors";
-import { type AutoCreator, type Database, ServiceQuotaExceededError, deliveries, inTransaction, type integrations, rows } from "@sluice/db";
+import { type AutoCreator, type Database, ServiceQuotaExceededError, deliveries, inTransaction, type integrations, rows, safeErrorText } from "@sluice/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { Logger } from "../logger.ts";
 import { type EventOutcome, type PendingGateRequest, applyEvents } from "./apply.ts";
