@@ -45,6 +45,12 @@ export function databaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** A conflict between concurrent transactions that another try resolves (see inTransaction). */
+export function worthRetrying(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && RETRYABLE.has(state);
+}
+
 /**
  * Runs fn in a transaction, retrying a few times when PostgreSQL resolves a conflict
  * between concurrent writers by aborting one of them. Concurrency is normal here.
@@ -54,8 +60,7 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, attem
     try {
       return await db.transaction(fn);
     } catch (error) {
-      const state = sqlState(error);
-      if (attempt >= attempts || !state || !RETRYABLE.has(state)) throw error;
+      if (attempt >= attempts || !worthRetrying(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
     }
   }

@@ -1,7 +1,20 @@
 import { isUtf8 } from "node:buffer";
 import { trace } from "@opentelemetry/api";
 import { type Collector, CollectorError, type CollectorInput, type MapResult, getCollector } from "@sluice/collectors";
-import { type AutoCreator, type Database, ServiceQuotaExceededError, deliveries, inTransaction, type integrations, rows, safeErrorText } from "@sluice/db";
+import {
+  type AutoCreator,
+  type Database,
+  type Executor,
+  ServiceQuotaExceededError,
+  type Tx,
+  databaseUnavailable,
+  deliveries,
+  inTransaction,
+  type integrations,
+  rows,
+  safeErrorText,
+  worthRetrying,
+} from "@sluice/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { Logger } from "../logger.ts";
 import { type EventOutcome, type PendingGateRequest, applyEvents } from "./apply.ts";
@@ -76,8 +89,8 @@ export const mappingError = (error: unknown) =>
  * Stores a delivery (SPEC 6: the body is durably stored before any 2xx) and applies its
  * events. A push of new commits to a known repository is stored with them in one statement
  * (store-changes.ts); a delivery that maps to nothing or cannot be mapped is stored with its
- * final status; everything else is stored first and then processed (processDelivery), so
- * a failure to apply is recorded on the stored delivery. Null: a duplicate. Services created
+ * final status; everything else is stored and applied in one transaction (applyStored), a
+ * failure to apply being recorded on the stored delivery. Null: a duplicate. Services created
  * for repositories or names nobody claims are the integration's, up to autoServiceQuota
  * (SLUICE_AUTO_SERVICE_QUOTA): a delivery that would create one more is stored as failed.
  */
@@ -105,13 +118,13 @@ export async function receiveDelivery(options: {
   };
   if (!mapping.ok) {
     const error = mappingError(mapping.error);
-    const id = await storeDelivery(database, { ...delivery, outcome: { status: "failed", error } });
+    const id = await storeDelivery(database.db, { ...delivery, outcome: { status: "failed", error } });
     return id === null ? null : { status: "failed", events: [], gateRequests: [], error };
   }
   const mapped = mapping.result;
   if (mapped.status === "ignored") {
     const outcome = { status: "ignored" as const, error: mapped.reason, event: mapped.event, events: [] };
-    return (await storeDelivery(database, { ...delivery, outcome })) === null ? null : { status: "ignored", events: [], gateRequests: [] };
+    return (await storeDelivery(database.db, { ...delivery, outcome })) === null ? null : { status: "ignored", events: [], gateRequests: [] };
   }
   // The one-statement write stores text only: a body that needs its bytes takes the general path.
   const commits = delivery.bodyBytes === null ? commitsOfOneRepository(mapped.events) : null;
@@ -124,13 +137,18 @@ export async function receiveDelivery(options: {
     }
   }
   const creator = integrationCreator(options.integrationId, options.autoServiceQuota);
-  const process = (rowId: number) =>
-    processDelivery({ database, source: collector.source, mapped, deliveryRowId: rowId, now, logger: options.logger, creator });
-  const rowId = await storeDelivery(database, delivery);
-  if (rowId !== null) return process(rowId);
-  // Stored before but never processed (the process died between the two): this copy applies it.
+  const apply = { source: collector.source, mapped, now, logger: options.logger, creator };
+  // Stored and applied in one transaction: a crash leaves the delivery either not stored (the
+  // sender retries) or stored with its events applied.
+  const stored = await inTransaction(database.db, async (tx) => {
+    const rowId = await storeDelivery(tx, delivery);
+    return rowId === null ? null : applyStored(tx, rowId, apply);
+  });
+  if (stored !== null) return stored;
+  // Stored before but never processed (a delivery of an older release, or one whose first
+  // transaction is still open): this copy applies it.
   const stranded = await strandedDelivery(database, delivery);
-  return stranded === null ? null : process(stranded);
+  return stranded === null ? null : processDelivery({ database, deliveryRowId: stranded, ...apply });
 }
 
 /** The id of this delivery's stored row when it is still `received`, else null. */
@@ -142,38 +160,33 @@ async function strandedDelivery(database: Database, delivery: { integrationId: s
   return row?.id ?? null;
 }
 
-/**
- * Applies a stored delivery's events in one transaction together with the delivery's new
- * status, so a delivery is never half-applied. A failure is recorded on the delivery (for
- * GET /api/v1/deliveries and reprocessing) instead of being thrown.
- */
-export async function processDelivery(options: {
-  database: Database;
+type ApplyOptions = {
   source: string;
   mapped: Extract<MapResult, { status: "processed" }>;
-  deliveryRowId: number;
   now: Date;
   logger: Logger;
   creator: AutoCreator;
-}): Promise<ProcessResult | null> {
-  const { database, mapped, deliveryRowId, now } = options;
+};
+
+/**
+ * Applies a stored delivery's events in the caller's transaction together with the delivery's
+ * new status, so a delivery is never half-applied. The events go in a savepoint: when they fail
+ * for a reason of their data, the savepoint is undone and the delivery is recorded as failed
+ * with why (for GET /api/v1/deliveries and reprocessing) instead of the error being thrown.
+ * Conflicts worth another try and an unreachable database are thrown, for the whole
+ * transaction to be retried or refused.
+ */
+async function applyStored(tx: Tx, deliveryRowId: number, options: ApplyOptions): Promise<ProcessResult> {
+  const { mapped, now } = options;
   try {
-    return await inTransaction(database.db, async (tx) => {
-      // Whoever holds the row applies it; one that finds it processed already has a duplicate.
-      const [claimed] = await tx
-        .select({ status: deliveries.status })
-        .from(deliveries)
-        .where(eq(deliveries.id, deliveryRowId))
-        .for("update");
-      if (claimed?.status !== "received") return null;
-      const applied = await applyEvents(tx, mapped.events, { source: options.source, now, creator: options.creator });
-      await tx
-        .update(deliveries)
-        .set({ status: "processed", error: null, event: mapped.event, events: mapped.events, processedAt: now })
-        .where(eq(deliveries.id, deliveryRowId));
-      return { status: "processed" as const, events: applied.outcomes, gateRequests: applied.gateRequests };
-    });
+    const applied = await tx.transaction((savepoint) => applyEvents(savepoint, mapped.events, { source: options.source, now, creator: options.creator }));
+    await tx
+      .update(deliveries)
+      .set({ status: "processed", error: null, event: mapped.event, events: mapped.events, processedAt: now })
+      .where(eq(deliveries.id, deliveryRowId));
+    return { status: "processed", events: applied.outcomes, gateRequests: applied.gateRequests };
   } catch (error) {
+    if (worthRetrying(error) || databaseUnavailable(error)) throw error;
     // Over the quota is the sender's (or the configuration's) doing, not Sluice's failure.
     if (error instanceof ServiceQuotaExceededError) {
       options.logger.warn({ msg: "delivery refused: service quota exceeded", delivery: deliveryRowId, creator: error.creator, quota: error.quota });
@@ -181,9 +194,28 @@ export async function processDelivery(options: {
       options.logger.error({ msg: "delivery processing failed", delivery: deliveryRowId, err: error });
     }
     const message = describeError(error).slice(0, MAX_ERROR_LENGTH);
-    await markDelivery(database, deliveryRowId, { status: "failed", error: message, event: mapped.event, now, events: mapped.events });
+    await tx
+      .update(deliveries)
+      .set({ status: "failed", error: message, event: mapped.event.slice(0, 200), events: mapped.events, processedAt: now })
+      .where(eq(deliveries.id, deliveryRowId));
     return { status: "failed", events: [], gateRequests: [], error: message };
   }
+}
+
+/**
+ * Applies a delivery stored earlier and still `received` (the sender's retry of a stranded
+ * delivery, the start-up sweep). Null when another copy applied it first.
+ */
+export async function processDelivery(options: ApplyOptions & { database: Database; deliveryRowId: number }): Promise<ProcessResult | null> {
+  return inTransaction(options.database.db, async (tx) => {
+    // Whoever holds the row applies it; one that finds it processed already has a duplicate.
+    const [claimed] = await tx
+      .select({ status: deliveries.status })
+      .from(deliveries)
+      .where(eq(deliveries.id, options.deliveryRowId))
+      .for("update");
+    return claimed?.status === "received" ? applyStored(tx, options.deliveryRowId, options) : null;
+  });
 }
 
 function hasNul(value: unknown): boolean {
@@ -249,7 +281,7 @@ export function keptHeaders(headers: Record<string, string>): Record<string, str
  * already has a delivery with that id.
  */
 async function storeDelivery(
-  database: Database,
+  db: Executor,
   values: {
     integrationId: string;
     source: string;
@@ -262,7 +294,7 @@ async function storeDelivery(
   },
 ): Promise<number | null> {
   const { outcome } = values;
-  const insert = database.db
+  const insert = db
     .insert(deliveries)
     .values({
       integrationId: values.integrationId,
@@ -285,7 +317,7 @@ async function storeDelivery(
   // One statement: the delivery, and the integration's "last delivery", to the second (so a
   // busy integration's row is not updated, and locked, by every one of its deliveries).
   const [row] = await rows<{ id: number }>(
-    database.db,
+    db,
     sql`with stored as (${insert.getSQL()}),
         touched as (
           update integrations set last_delivery_at = ${values.now.toISOString()}::timestamptz
