@@ -68,7 +68,7 @@ describe("a bad queue entry of one service", () => {
     await deploy(t, { service: "alpha", sha: sha("a2"), finished_at: "2026-06-11T10:00:00Z" });
     const alpha = await t.request("/api/v1/metrics?service=alpha");
     expect(alpha.status).toBe(200);
-    expect((await alpha.json()).deployment_frequency.deployments).toBe(2);
+    expect((await read(alpha)).deployment_frequency.deployments).toBe(2);
     const list = await read(t.request("/api/v1/deployments?service=alpha"));
     expect(list.items.every((d: { derived: boolean }) => d.derived)).toBe(true);
   });
