@@ -37,7 +37,8 @@ const envSchema = z.object({
     message: "must be a postgres:// or postgresql:// URL",
   }),
   SLUICE_DATA_DIR: optionalString.transform((value) => value ?? "./.sluice"),
-  SLUICE_DB_POOL_SIZE: integer(10, 1, 1000),
+  // At least 2: a rebuild (reprocess.ts) holds its lock on one connection while its pages use another.
+  SLUICE_DB_POOL_SIZE: integer(10, 2, 1000),
   SLUICE_ADMIN_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 16, {
     message: "must be at least 16 characters",
   }),

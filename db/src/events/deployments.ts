@@ -33,6 +33,11 @@ export interface DeploymentInput {
   hotfix?: boolean | undefined;
   fixes?: { id: number } | { sha: string } | undefined;
   commits?: CommitInput[] | undefined;
+  /**
+   * The start of the rebuild (POST /api/v1/admin/reprocess) applying this event again: the row
+   * is stamped with it, and an application that changes nothing leaves the row otherwise as it is.
+   */
+  rebuiltAt?: Date | undefined;
 }
 
 export type DeploymentRow = typeof deployments.$inferSelect;
@@ -127,6 +132,7 @@ export async function recordDeployment(
     isProduction: false,
     createdAt: now,
     updatedAt: now,
+    rebuiltAt: input.rebuiltAt ?? null,
   };
   fresh.isProduction = isProduction(fresh);
   const inserted = await insertQueued(tx, {
@@ -151,6 +157,8 @@ export async function recordDeployment(
       existing.startedAt && input.startedAt
         ? new Date(Math.min(existing.startedAt.getTime(), input.startedAt.getTime()))
         : (input.startedAt ?? existing.startedAt ?? null);
+    // Columns no event sets are left alone: marked_failed is the API's correction (PATCH), and the
+    // derived ones are derivation's.
     const values = {
       environment: input.environment,
       sha: input.sha,
@@ -164,14 +172,33 @@ export async function recordDeployment(
       fixesRef: input.fixes ?? existing.fixesRef,
       explicitCommits: explicitCommits ?? existing.explicitCommits,
       isProduction: isProduction({ status, finishedAt, environment: input.environment }),
-      updatedAt: now,
     };
-    const [row] = await inner.update(deployments).set(values).where(eq(deployments.id, existing.id)).returning();
+    const { rebuiltAt } = input;
+    // A rebuild applies every event again: one that changes nothing only stamps the row, so
+    // readers meanwhile see the same rows (updated_at included) and nothing is queued.
+    if (rebuiltAt && unchanged(existing, values)) {
+      const [row] = await inner.update(deployments).set({ rebuiltAt }).where(eq(deployments.id, existing.id)).returning();
+      if (!row) throw new Error("deployment write returned no row");
+      return { deployment: row, created: false };
+    }
+    const [row] = await inner
+      .update(deployments)
+      .set({ ...values, updatedAt: now, ...(rebuiltAt ? { rebuiltAt } : {}) })
+      .where(eq(deployments.id, existing.id))
+      .returning();
     if (!row) throw new Error("deployment write returned no row");
     await enqueueDeployment(inner, snapshot(existing), snapshot(row));
     return { deployment: row, created: false };
   });
 }
+
+/** Whether merging an event into a row would leave every column the event sets as it is. */
+function unchanged(existing: DeploymentRow, values: Partial<DeploymentRow>): boolean {
+  return Object.entries(values).every(([key, value]) => sameValue(existing[key as keyof DeploymentRow], value));
+}
+
+const sameValue = (a: unknown, b: unknown): boolean =>
+  a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : JSON.stringify(a) === JSON.stringify(b);
 
 export interface DeploymentPatch {
   status?: DeploymentStatus | undefined;

@@ -15,6 +15,11 @@ export interface IncidentInput {
   resolvedAt?: Date | null | undefined;
   causeDeploymentId?: number | undefined;
   causeSha?: string | undefined;
+  /**
+   * The start of the rebuild (POST /api/v1/admin/reprocess) applying this event again: the row
+   * is stamped with it, and an application that changes nothing leaves the row otherwise as it is.
+   */
+  rebuiltAt?: Date | undefined;
 }
 
 export type IncidentRow = typeof incidents.$inferSelect;
@@ -43,14 +48,32 @@ export async function recordIncident(
     // keeping the minimum makes the result independent of arrival order.
     startedAt: existing && existing.startedAt < input.startedAt ? existing.startedAt : input.startedAt,
     resolvedAt: input.resolvedAt === undefined ? (existing?.resolvedAt ?? null) : input.resolvedAt,
+    // Webhook events never name a deployment id: one named through the API stays.
     causeDeploymentId: input.causeDeploymentId ?? existing?.causeDeploymentId ?? null,
     causeSha: input.causeSha ?? existing?.causeSha ?? null,
-    updatedAt: now,
   };
+  const { rebuiltAt } = input;
+  // A rebuild applies every event again: one that changes nothing only stamps the row, so
+  // readers meanwhile see the same rows (updated_at included) and nothing is queued.
+  if (existing && rebuiltAt && unchanged(existing, values)) {
+    const [row] = await tx.update(incidents).set({ rebuiltAt }).where(eq(incidents.id, existing.id)).returning();
+    if (!row) throw new Error("incident write returned no row");
+    return { incident: row, created: false };
+  }
+  const stamp = { updatedAt: now, ...(rebuiltAt ? { rebuiltAt } : {}) };
   const [row] = existing
-    ? await tx.update(incidents).set(values).where(eq(incidents.id, existing.id)).returning()
-    : await tx.insert(incidents).values(values).returning();
+    ? await tx.update(incidents).set({ ...values, ...stamp }).where(eq(incidents.id, existing.id)).returning()
+    : // created_at on the injected clock like updated_at: a rebuild compares it with its start.
+      await tx.insert(incidents).values({ ...values, ...stamp, createdAt: now }).returning();
   if (!row) throw new Error("incident write returned no row");
   await enqueueIncident(tx, { id: row.id, serviceId: row.serviceId, previousDeploymentId: existing?.deploymentId ?? null });
   return { incident: row, created: !existing };
+}
+
+/** Whether writing `values` would leave the row as it is. */
+function unchanged(existing: IncidentRow, values: Partial<IncidentRow>): boolean {
+  return Object.entries(values).every(([key, value]) => {
+    const current = existing[key as keyof IncidentRow];
+    return current instanceof Date && value instanceof Date ? current.getTime() === value.getTime() : current === value;
+  });
 }

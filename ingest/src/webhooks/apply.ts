@@ -15,7 +15,7 @@ import {
   services,
   servicesForRepository,
 } from "@sluice/db";
-import { and, eq, like, sql } from "drizzle-orm";
+import { and, eq, like, ne, sql } from "drizzle-orm";
 
 export interface EventOutcome {
   kind: NormalizedEvent["kind"];
@@ -44,6 +44,8 @@ interface EventContext {
   now: Date;
   /** Who creates the services the events name (null: not limited). */
   creator: AutoCreator | null;
+  /** Set when a rebuild applies the events again: its start, stamped on every row they reach (reprocess.ts). */
+  rebuild?: Date | undefined;
 }
 
 /**
@@ -93,6 +95,9 @@ async function applyDeployment(tx: Executor, event: DeploymentEvent, context: Ev
     // A repository using GitHub Deployments reports each deployment precisely; its workflow
     // runs would count the same deployment twice (docs: README "GitHub").
     if (await usesDeploymentsApi(tx, service.id, event.environment)) {
+      // A run recorded before the first GitHub deployment stays, canceled (supersedeWorkflowRuns):
+      // a rebuild reaching it again keeps it.
+      if (context.rebuild) await stampRebuilt(tx, service.id, event.external_id, context.rebuild);
       return { ...base, action: "ignored", reason: "the service reports this environment through GitHub deployments" };
     }
   }
@@ -112,6 +117,7 @@ async function applyDeployment(tx: Executor, event: DeploymentEvent, context: Ev
       branch: event.branch,
       rollback: event.rollback,
       hotfix: event.hotfix,
+      rebuiltAt: context.rebuild,
     },
     now,
   );
@@ -130,6 +136,13 @@ async function usesDeploymentsApi(tx: Executor, serviceId: number, environment: 
   return found !== undefined;
 }
 
+async function stampRebuilt(tx: Executor, serviceId: number, externalId: string, rebuild: Date) {
+  await tx
+    .update(deployments)
+    .set({ rebuiltAt: rebuild })
+    .where(and(eq(deployments.serviceId, serviceId), eq(deployments.externalId, externalId)));
+}
+
 /** Workflow-run deployments recorded before the first GitHub deployment of the same sha stop counting. */
 async function supersedeWorkflowRuns(tx: Executor, serviceId: number, event: DeploymentEvent, now: Date) {
   const twins = await tx
@@ -141,6 +154,8 @@ async function supersedeWorkflowRuns(tx: Executor, serviceId: number, event: Dep
         eq(deployments.environment, event.environment),
         eq(deployments.sha, event.sha),
         like(deployments.externalId, "github-workflow-run-%"),
+        // Canceled already: the same event applied again (a redelivery, a rebuild) changes nothing.
+        ne(deployments.status, "canceled"),
       ),
     );
   for (const twin of twins) await patchDeployment(tx, twin.id, { status: "canceled" }, now);
@@ -163,6 +178,7 @@ async function applyIncident(tx: Executor, event: IncidentEvent, context: EventC
       startedAt: new Date(event.started_at),
       resolvedAt: event.resolved_at === undefined ? undefined : event.resolved_at === null ? null : new Date(event.resolved_at),
       causeSha: event.sha && /^[0-9a-f]{7,64}$/i.test(event.sha) ? event.sha.toLowerCase() : undefined,
+      rebuiltAt: context.rebuild,
     },
     now,
   );
@@ -226,10 +242,10 @@ export function changeInput(event: ChangeEvent, repositoryId: number): ChangeInp
 export async function applyEvents(
   tx: Executor,
   events: NormalizedEvent[],
-  options: { source: string; now: Date; creator?: AutoCreator | null },
+  options: { source: string; now: Date; creator?: AutoCreator | null; rebuild?: Date | undefined },
 ): Promise<{ outcomes: EventOutcome[]; gateRequests: PendingGateRequest[] }> {
   const creator = options.creator ?? null;
-  const context: EventContext = { source: options.source, now: options.now, creator };
+  const context: EventContext = { source: options.source, now: options.now, creator, rebuild: options.rebuild };
   const outcomes: EventOutcome[] = [];
   const gateRequests: PendingGateRequest[] = [];
   const repositories = new Map<string, { repositoryId: number; owner: string | null }>();
