@@ -15,6 +15,7 @@ export * from "./events/deployments.ts";
 export * from "./events/incidents.ts";
 export * from "./events/services.ts";
 export { MAX_MATCHED_LENGTH, matchesPattern, patternProblem } from "./patterns.ts";
+export * from "./queries/data-quality.ts";
 export * from "./queries/levels.ts";
 export * from "./queries/metrics.ts";
 export { type Interval, bucketCount, yearsBefore } from "./queries/windows.ts";

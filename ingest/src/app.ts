@@ -24,6 +24,7 @@ import { metricsEndpointRouter } from "./routes/prometheus.ts";
 import { incidentsRouter } from "./routes/incidents.ts";
 import { integrationsRouter } from "./routes/integrations.ts";
 import { metricsRouter } from "./routes/metrics.ts";
+import { dataQualityRouter } from "./routes/data-quality.ts";
 import { reportsRouter } from "./routes/reports.ts";
 import { servicesRouter } from "./routes/services.ts";
 import { teamsRouter } from "./routes/teams.ts";
@@ -124,6 +125,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route("/api/v1", gatesEvaluateRouter);
   app.route("/api/v1", gatesAuditRouter);
   app.route("/api/v1", metricsRouter);
+  app.route("/api/v1", dataQualityRouter);
 
   app.doc31("/api/v1/openapi.json", {
     openapi: "3.1.0",

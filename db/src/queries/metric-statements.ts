@@ -84,6 +84,10 @@ function weeksOf(tiling: Tiling): SQL {
 
 const WEEK_MS = 604_800_000;
 
+// docs/metrics.md "Negative spans": a duration that comes out negative (clocks or data disagree)
+// is left out of every median, percentile and count of its metric; GET /api/v1/data-quality
+// lists it (db/src/queries/data-quality.ts, same selections).
+
 export type DeploymentStats = {
   grp: number;
   bucket: number;
@@ -97,7 +101,10 @@ export type DeploymentStats = {
   rework: number;
 };
 
-/** Deployment frequency, change failure rate, failed deployment recovery time and rework rate. */
+/**
+ * Deployment frequency, change failure rate, failed deployment recovery time and rework rate.
+ * A failure recovered before it finished stays a failure but is not `recovered` (negative span).
+ */
 export function deploymentStatement(db: Executor, tiling: Tiling): Promise<DeploymentStats[]> {
   const environment = tiling.environment === undefined ? sql`` : sql`and d.environment = ${tiling.environment}`;
   const production = sql`from scope_services s
@@ -114,7 +121,7 @@ export function deploymentStatement(db: Executor, tiling: Tiling): Promise<Deplo
         ceil(date_part('epoch', ${bucketEnd(tiling, sql`d.finished_at`)} - d.finished_at) / 604800)::int - 1 as week,
         (d.finished_at at time zone 'UTC')::date as day,
         count(*) as deployments, count(*) filter (where d.failed) as failed,
-        count(*) filter (where d.failed and d.recovered_at is not null) as recovered,
+        count(*) filter (where d.failed and d.recovered_at >= d.finished_at) as recovered,
         count(*) filter (where d.rework) as rework
       ${production}
       group by 1, 2, 3, 4
@@ -127,7 +134,7 @@ export function deploymentStatement(db: Executor, tiling: Tiling): Promise<Deplo
     recoveries as (
       select ${grouped(tiling) ? sql`s.grp, ${bucketOf(tiling, sql`d.finished_at`)} as bucket` : sql`0 as grp, 0 as bucket`},
         percentile_cont(array[0.5, 0.9]) within group (order by date_part('epoch', d.recovered_at - d.finished_at)) as q
-      ${production} and d.failed and d.recovered_at is not null
+      ${production} and d.failed and d.recovered_at >= d.finished_at
       ${grouped(tiling) ? sql`group by 1, 2` : sql``}
     ),
     weeks as (${weeksOf(tiling)}),
@@ -185,6 +192,7 @@ export function leadTimeStatement(db: Executor, tiling: Tiling): Promise<LeadTim
       from scope_services s
       join deployment_changes dc on dc.service_id = s.service_id
       where ${inWindow(tiling, sql`dc.finished_at`)} and dc.in_scope and dc.committed_at is not null
+        and dc.lead_time_seconds >= 0
         and dc.deployment_id not in (select id from baseline_deployments) ${changesOfEnvironment(tiling)}
     ),
     lead_times as (
@@ -208,7 +216,10 @@ export type PullRequestStats = {
 
 /**
  * The pull request breakdown of lead time, over the same changes: those that came through a
- * pull request (with the collectors, a PR's merge commit), each stage's median.
+ * pull request (with the collectors, a PR's merge commit), each stage's median. Each stage is
+ * a span of its own: a negative one is left out of its own median only (percentile_cont skips
+ * nulls), whatever the change's other spans, so this reads the index alone (lead_time_seconds
+ * is not in deployment_changes_pull_requests_idx).
  */
 export function pullRequestStatement(db: Executor, tiling: Tiling): Promise<PullRequestStats[]> {
   return rows<PullRequestStats>(
@@ -216,7 +227,9 @@ export function pullRequestStatement(db: Executor, tiling: Tiling): Promise<Pull
     sql`with ${scopeCtes(tiling)}, ${baselineDeployments},
     pull_request_changes as (
       select s.grp, ${bucketOf(tiling, sql`dc.finished_at`)} as bucket,
-        dc.pr_coding_seconds as coding, dc.pr_review_seconds as review, dc.pr_deploy_seconds as deploy
+        case when dc.pr_coding_seconds >= 0 then dc.pr_coding_seconds end as coding,
+        case when dc.pr_review_seconds >= 0 then dc.pr_review_seconds end as review,
+        case when dc.pr_deploy_seconds >= 0 then dc.pr_deploy_seconds end as deploy
       from scope_services s
       join deployment_changes dc on dc.service_id = s.service_id
       where ${inWindow(tiling, sql`dc.finished_at`)} and dc.in_scope and dc.committed_at is not null and dc.pr_number is not null
@@ -238,7 +251,10 @@ export type RestoreStats = {
   p90: number | null;
 };
 
-/** Time to restore service: incidents resolved in the bucket. Incidents have no environment. */
+/**
+ * Time to restore service: incidents resolved in the bucket, not before they started.
+ * Incidents have no environment.
+ */
 export function restoreStatement(db: Executor, tiling: Tiling): Promise<RestoreStats[]> {
   return rows<RestoreStats>(
     db,
@@ -248,7 +264,7 @@ export function restoreStatement(db: Executor, tiling: Tiling): Promise<RestoreS
         date_part('epoch', i.resolved_at - i.started_at) as seconds
       from scope_services s
       join incidents i on i.service_id = s.service_id
-      where ${inWindow(tiling, sql`i.resolved_at`)}
+      where ${inWindow(tiling, sql`i.resolved_at`)} and i.resolved_at >= i.started_at
     ),
     time_to_restore as (
       select ${groupKeys(tiling)}, count(*)::int as incidents,

@@ -12,6 +12,7 @@ import {
   recordDeployment,
   rows,
   services,
+  settleDerivation,
 } from "@sluice/db";
 import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
 import { requireScope } from "../auth.ts";
@@ -120,8 +121,9 @@ const DeploymentChange = z.object({
 
 const DeploymentDetail = Deployment.extend({ commits: z.array(DeploymentChange) }).openapi("DeploymentDetail");
 
+/** A span in seconds; null when unknown or negative (docs/metrics.md "Negative spans"). */
 const seconds = (from: Date | null, to: Date | null) =>
-  from && to ? Math.round((to.getTime() - from.getTime()) / 1000) : null;
+  from && to && to >= from ? Math.round((to.getTime() - from.getTime()) / 1000) : null;
 
 // Lead time of a baseline deployment is not counted unless its event listed its commits (docs/metrics.md).
 const countsForLeadTime = (row: DeploymentRow) => row.isProduction && (!row.baseline || row.explicitCommits !== null);
@@ -130,10 +132,12 @@ async function changeStats(db: Executor, ids: number[]) {
   if (ids.length === 0) return new Map<number, { changes: number; median: number | null; max: number | null }>();
   const found = await rows<{ id: number; changes: number; median: number | null; max: number | null }>(
     db,
-    // lead_time_seconds is the same stored column the metric queries read (docs/metrics.md)
+    // lead_time_seconds is the same stored column the metric queries read; a negative one is
+    // left out of the median and max (docs/metrics.md "Negative spans"), not of `changes`
     sql`select dc.deployment_id::int as id, count(*) filter (where dc.in_scope)::int as changes,
-          percentile_cont(0.5) within group (order by dc.lead_time_seconds) filter (where dc.in_scope)::float8 as median,
-          max(dc.lead_time_seconds) filter (where dc.in_scope)::float8 as max
+          percentile_cont(0.5) within group (order by dc.lead_time_seconds)
+            filter (where dc.in_scope and dc.lead_time_seconds >= 0)::float8 as median,
+          max(dc.lead_time_seconds) filter (where dc.in_scope and dc.lead_time_seconds >= 0)::float8 as max
         from deployment_changes dc
         where dc.deployment_id in (${sql.join(
           ids.map((id) => sql`${id}`),
@@ -374,8 +378,9 @@ deploymentsRouter.openapi(
   async (c) => {
     const { id } = c.req.valid("param");
     const { db } = c.var.deps.database;
-    const found = await loadDeployment(db, id);
+    let found = await loadDeployment(db, id);
     assertTeamAccess(c.var.principal, found.teamId);
+    if ((await settleDerivation(db, [found.row.serviceId])) > 0) found = await loadDeployment(db, id);
     const [view] = await deploymentViews(db, [found]);
     const counted = countsForLeadTime(found.row);
     const commits = await rows<{
@@ -413,7 +418,7 @@ deploymentsRouter.openapi(
           author: commit.author,
           message: commit.message,
           in_scope: commit.in_scope,
-          lead_time_seconds: counted && commit.in_scope && commit.lead !== null ? Math.round(commit.lead) : null,
+          lead_time_seconds: counted && commit.in_scope && commit.lead !== null && commit.lead >= 0 ? Math.round(commit.lead) : null,
           pull_request:
             commit.pr_number === null
               ? null

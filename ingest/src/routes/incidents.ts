@@ -69,7 +69,9 @@ const toIncident = ({ row, service, deploymentSha, deploymentFinishedAt }: Found
   url: row.url,
   started_at: row.startedAt.toISOString(),
   resolved_at: row.resolvedAt?.toISOString() ?? null,
-  time_to_restore_seconds: row.resolvedAt ? Math.round((row.resolvedAt.getTime() - row.startedAt.getTime()) / 1000) : null,
+  // A negative span (resolved before it started: a clock or data error) is no duration (docs/metrics.md "Negative spans").
+  time_to_restore_seconds:
+    row.resolvedAt && row.resolvedAt >= row.startedAt ? Math.round((row.resolvedAt.getTime() - row.startedAt.getTime()) / 1000) : null,
   deployment:
     row.deploymentId !== null && deploymentSha !== null
       ? { id: row.deploymentId, sha: deploymentSha, finished_at: deploymentFinishedAt?.toISOString() ?? null }
